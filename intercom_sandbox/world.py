@@ -1,0 +1,455 @@
+"""The sandbox workspace: every record, deterministic from the seed, and the changes made to it.
+
+Records are built by the schema-driven factory (so every field of the 2.16 object is
+present) with the fields that carry meaning (ids, timestamps, relations, custom
+attributes) set here. The control API changes the world while a sync runs, and
+`ground_truth` says what a correct sync must return right now.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from array import array
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .fake import RecordFactory, load_spec
+from .scale import Scale
+from .table import Table
+
+SEED_START = 1_609_459_200  # 2021-01-01: records spread over several years …
+SEED_END = 1_793_491_200  # 2026-11-01: … up to shortly before "now"
+WORKSPACE_ID = "ecahpwf5"
+PART_CAP = 500  # GET /conversations/{id} returns at most the 500 most recent parts
+
+FIRST_NAMES = ["Ada", "Bruno", "Chloé", "Dmitri", "Élodie", "Farah", "Gustav", "Hana", "Iñigo", "Jürgen",
+               "Kenji", "Léa", "Mateus", "Noor", "Olga", "Priya", "Quentin", "Rosa", "Søren", "Tomás",
+               "美咲", "Zoë", "Ольга", "Amara"]
+LAST_NAMES = ["Okafor", "Lindqvist", "Müller", "García", "Nakamura", "O'Brien", "Dubois", "Kowalski",
+              "Rossi", "Haddad", "Ivanova", "Smith", "Ngata", "Ångström", "佐藤", "Fernández"]
+COMPANY_WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell",
+                 "Soylent", "Cyberdyne", "Nordlys", "Café Crème", "Żubr", "東京"]
+SUBJECTS = ["Cannot log in", "Billing question", "Feature request: dark mode", "Export is slow",
+            "Invoice missing", "Bug in the mobile app", "How do I invite my team?", "Réinitialiser le mot de passe",
+            "API rate limits", "Upgrade plan 🚀"]
+PHRASES = ["Thanks for reaching out!", "Could you send a screenshot?", "I need support with my account",
+           "That fixed it, merci!", "We shipped a fix today.", "Let me check with the team.",
+           "Is there an update?", "Das funktioniert jetzt.", "Closing this for now.", "👍"]
+PART_TYPES = ["comment", "comment", "comment", "note", "assignment", "open", "close", "snoozed"]
+
+# Custom data attributes of the workspace: (name, data type).
+CONTACT_CUSTOM = [("plan", "string"), ("seats", "integer"), ("mrr", "float"), ("vip", "boolean"),
+                  ("trial_ends_at", "date"), ("nickname", "string")]
+COMPANY_CUSTOM = [("tier", "string"), ("employees", "integer"), ("arr", "float"), ("churn_risk", "boolean"),
+                  ("renewal_at", "date")]
+CONVERSATION_CUSTOM = [("topic", "string"), ("escalated", "boolean"), ("order_number", "integer")]
+CONTACT_STANDARD = [("name", "string"), ("email", "string"), ("phone", "string"), ("role", "string"),
+                    ("external_id", "string"), ("created_at", "date"), ("updated_at", "date"),
+                    ("signed_up_at", "date"), ("last_seen_at", "date"), ("owner_id", "integer")]
+COMPANY_STANDARD = [("name", "string"), ("company_id", "string"), ("created_at", "date"),
+                    ("updated_at", "date"), ("monthly_spend", "float"), ("size", "integer")]
+
+KINDS = ("admins", "teams", "tags", "segments", "contacts", "companies", "conversations", "tickets")
+
+
+class Clock:
+    """Wall-clock seconds, shiftable by tests."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+
+    def now(self) -> int:
+        return int(time.time()) + self.offset
+
+
+def hex_id(prefix: int, i: int) -> str:
+    return f"{prefix:08x}{i:016x}"
+
+
+class World:
+    def __init__(self, scale: Scale, *, seed: int = 42, timezone: str = "UTC", search_delay: int = 0,
+                 clock: Clock | None = None) -> None:
+        self.scale = scale
+        self.seed = seed
+        self.timezone = ZoneInfo(timezone)
+        self.timezone_name = timezone
+        self.search_delay = search_delay
+        self.clock = clock or Clock()
+        self.spec = load_spec()
+        self.factory = RecordFactory(self.spec, time_range=(SEED_START, SEED_END))
+        self.lock = threading.RLock()
+        self.tables: dict[str, Table] = {}
+        self._build_tables()
+        self._build_relations()
+
+    # Deterministic randomness -----------------------------------------------------------
+
+    def rng(self, kind: str, i: int) -> random.Random:
+        return random.Random(f"{self.seed}:{kind}:{i}")
+
+    def _timestamps(self, kind: str, n: int) -> tuple[list[int], list[int]]:
+        """created_at/updated_at for n records: years apart, many sharing one updated_at second."""
+        rng = random.Random(f"{self.seed}:{kind}:timestamps")
+        # Bulk updates (imports, workflow runs) stamp many records with the same second.
+        bulk_seconds = sorted(rng.randrange(SEED_START + 86_400 * 365, SEED_END) for _ in range(max(3, n // 600)))
+        created, updated = [], []
+        for _ in range(n):
+            c = rng.randrange(SEED_START, SEED_END - 86_400)
+            u = min(SEED_END, c + int(rng.expovariate(1 / (86_400 * 60))))
+            if rng.random() < 0.25:
+                bulk = bulk_seconds[rng.randrange(len(bulk_seconds))]
+                if bulk >= c:
+                    u = bulk
+            created.append(c)
+            updated.append(u)
+        return created, updated
+
+    def _build_tables(self) -> None:
+        s = self.scale
+        id_makers = {
+            "admins": lambda i: str(991_000 + i),
+            "teams": lambda i: str(812_000 + i),
+            "tags": lambda i: str(57_000 + i),
+            "segments": lambda i: hex_id(0x5E000000, i),
+            "contacts": lambda i: hex_id(0x6A000000 + self.seed % 0xFFFF, i),
+            "companies": lambda i: hex_id(0x5C000000 + self.seed % 0xFFFF, i),
+            "conversations": lambda i: str(100_000_000 + i),
+            "tickets": lambda i: str(700_000 + i),
+        }
+        counts = {"admins": s.admins, "teams": s.teams, "tags": s.tags, "segments": s.segments,
+                  "contacts": s.contacts, "companies": s.companies, "conversations": s.conversations,
+                  "tickets": s.tickets}
+        for kind in KINDS:
+            created, updated = self._timestamps(kind, counts[kind])
+            table = Table(kind, [id_makers[kind](i) for i in range(counts[kind])], created, updated)
+            table.render = getattr(self, f"_render_{kind}")
+            self.tables[kind] = table
+        self.id_makers = id_makers
+        self.data_attributes = {
+            "contact": self._data_attributes("contact", CONTACT_STANDARD, CONTACT_CUSTOM),
+            "company": self._data_attributes("company", COMPANY_STANDARD, COMPANY_CUSTOM),
+        }
+        self.conversation_attributes = [self._conversation_attribute(i, name, kind)
+                                        for i, (name, kind) in enumerate(CONVERSATION_CUSTOM)]
+
+    def _build_relations(self) -> None:
+        """Who belongs to whom, kept as small integer arrays so large scales stay cheap."""
+        s = self.scale
+        rng = random.Random(f"{self.seed}:relations")
+        # contacts ↔ companies: a contact has up to two companies (-1 = none).
+        self.contact_companies = array("i")
+        for _ in range(s.contacts):
+            k = rng.choice((0, 1, 1, 1, 2)) if s.companies else 0
+            picks = [rng.randrange(s.companies) for _ in range(k)] + [-1, -1]
+            self.contact_companies.extend(picks[:2])
+        # conversations → contact, with a part count around the configured average.
+        self.conversation_contact = array("i", (rng.randrange(max(1, s.contacts)) for _ in range(s.conversations)))
+        avg = max(1, s.parts_per_conversation)
+        self.part_counts = array("i", (rng.randint(1, 2 * avg - 1) for _ in range(s.conversations)))
+        for c in range(min(s.long_conversations, s.conversations)):
+            self.part_counts[(c * 7919) % s.conversations] = PART_CAP + 20 + c * 37
+        self.added_parts: dict[int, list[int]] = {}  # conversation → created_at of parts added later
+        self.part_updates: dict[tuple[int, int], int] = {}
+
+    # Small helpers --------------------------------------------------------------------
+
+    def _name(self, rng: random.Random) -> str:
+        return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+
+    def _custom(self, rng: random.Random, attributes: list[tuple[str, str]]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, kind in attributes:
+            if rng.random() < 0.1:
+                values[name] = None
+            elif kind == "string":
+                values[name] = rng.choice(["free", "pro", "enterprise", "Größe L", "北京", "🚀 launch"])
+            elif kind == "integer":
+                values[name] = rng.randrange(0, 5000)
+            elif kind == "float":
+                values[name] = round(rng.uniform(0, 10_000), 2)
+            elif kind == "boolean":
+                values[name] = rng.random() < 0.5
+            else:  # dates are unix seconds in custom attributes
+                values[name] = rng.randrange(SEED_START, SEED_END)
+        return values
+
+    def _ref(self, kind: str, i: int) -> str:
+        return self.tables[kind].ids[i]
+
+    def _pick(self, rng: random.Random, kind: str, k: int) -> list[int]:
+        n = len(self.tables[kind])
+        return sorted({rng.randrange(n) for _ in range(k)}) if n else []
+
+    def _tag_basic(self, i: int) -> dict:
+        tag = self.tables["tags"].record(i)
+        return {"type": "tag", "id": tag["id"], "name": tag["name"]}
+
+    # Renderers, one per kind ------------------------------------------------------------
+
+    def _render_admins(self, i: int) -> dict:
+        rng = self.rng("admin", i)
+        name = self._name(rng)
+        teams = [self._ref("teams", t) for t in range(len(self.tables["teams"])) if (i + t) % 3 == 0]
+        return self.factory.build("admin", rng, {
+            "type": "admin", "id": self._ref("admins", i), "name": name,
+            "email": f"admin{i}@example-support.com", "team_ids": teams,
+            "away_mode_enabled": i % 5 == 0, "away_mode_reassign": i % 10 == 0,
+        })
+
+    def _render_teams(self, i: int) -> dict:
+        rng = self.rng("team", i)
+        admins = [self._ref("admins", a) for a in range(len(self.tables["admins"])) if (a + i) % 3 == 0]
+        return self.factory.build("team", rng, {
+            "type": "team", "id": self._ref("teams", i),
+            "name": ["Support", "Sales", "Billing", "Onboarding", "Tier 2", "Équipe FR"][i % 6], "admin_ids": admins,
+        })
+
+    def _render_tags(self, i: int) -> dict:
+        rng = self.rng("tag", i)
+        return self.factory.build("tag", rng, {
+            "type": "tag", "id": self._ref("tags", i),
+            "name": f"{['vip', 'bug', 'billing', 'churn-risk', 'beta', 'Rückfrage', '重要'][i % 7]}-{i}",
+        })
+
+    def _render_segments(self, i: int) -> dict:
+        rng = self.rng("segment", i)
+        t = self.tables["segments"]
+        return self.factory.build("segment", rng, {
+            "type": "segment", "id": t.ids[i], "name": f"Segment {i}: {rng.choice(SUBJECTS)}",
+            "created_at": t.created_at[i], "updated_at": t.updated_at[i],
+            "person_type": "user" if i % 2 == 0 else "contact", "count": rng.randrange(0, 5000),
+        })
+
+    def _data_attributes(self, model: str, standard: list, custom: list) -> list[dict]:
+        records = []
+        for n, (name, data_type) in enumerate(standard + custom):
+            is_custom = n >= len(standard)
+            rng = self.rng(f"data_attribute:{model}", n)
+            created = SEED_START + n * 86_400 * 7
+            records.append(self.factory.build("data_attribute", rng, {
+                "type": "data_attribute", "id": (1 if model == "contact" else 2) * 10_000 + n, "model": model,
+                "name": name, "full_name": f"custom_attributes.{name}" if is_custom else name,
+                "label": name.replace("_", " ").title(), "data_type": data_type, "custom": is_custom,
+                "archived": False, "created_at": created, "updated_at": created + 3600,
+                "admin_id": self._ref("admins", 0) if is_custom else None,
+            }))
+        return records
+
+    def _conversation_attribute(self, n: int, name: str, data_type: str) -> dict:
+        rng = self.rng("conversation_attribute", n)
+        record = self.factory.build("conversation_attribute", rng)
+        created = SEED_START + n * 86_400 * 11
+        fixed = {"id": str(30_000 + n), "name": name, "created_at": created, "updated_at": created + 60}
+        return {**record, **{k: v for k, v in fixed.items() if k in record}}
+
+    def _render_contacts(self, i: int) -> dict:
+        rng = self.rng("contact", i)
+        t = self.tables["contacts"]
+        cid = t.ids[i]
+        name = self._name(rng)
+        companies = [c for c in self.contact_companies[2 * i: 2 * i + 2] if c >= 0]
+        tags = self._pick(rng, "tags", rng.choice((0, 0, 1, 2, 3)))
+        created = t.created_at[i]
+        return self.factory.build("contact", rng, {
+            "type": "contact", "id": cid, "workspace_id": WORKSPACE_ID, "external_id": f"user-{i}",
+            "role": "lead" if i % 5 == 4 else "user", "name": name,
+            "email": f"{name.split()[0].lower()}.{i}@example.com",
+            "created_at": created, "signed_up_at": created if i % 5 != 4 else None,
+            "last_seen_at": rng.randrange(created, SEED_END + 1),
+            "owner_id": self._ref("admins", i % len(self.tables["admins"])) if i % 3 else None,
+            "custom_attributes": self._custom(rng, CONTACT_CUSTOM),
+            "companies": self.factory.build("contact_companies", rng, {
+                "url": f"/contacts/{cid}/companies", "total_count": len(companies), "has_more": False,
+                "data": [{"id": self._ref("companies", c), "type": "company",
+                          "url": f"/companies/{self._ref('companies', c)}"} for c in companies]}),
+            "tags": self.factory.build("contact_tags", rng, {
+                "url": f"/contacts/{cid}/tags", "total_count": len(tags), "has_more": False,
+                "data": [{"id": self._ref("tags", g), "type": "tag", "url": f"/tags/{self._ref('tags', g)}"}
+                         for g in tags]}),
+        })
+
+    def _render_companies(self, i: int) -> dict:
+        rng = self.rng("company", i)
+        t = self.tables["companies"]
+        segments = self.company_segment_indexes(i)
+        return self.factory.build("company", rng, {
+            "type": "company", "id": t.ids[i], "company_id": f"company-{i}", "app_id": WORKSPACE_ID,
+            "name": f"{rng.choice(COMPANY_WORDS)} {rng.choice(['Ltd', 'GmbH', 'Inc.', 'SA', 'KK'])} {i}",
+            "created_at": t.created_at[i], "remote_created_at": t.created_at[i],
+            "last_request_at": rng.randrange(t.created_at[i], SEED_END + 1),
+            "custom_attributes": self._custom(rng, COMPANY_CUSTOM),
+            "segments": {"type": "segment.list",
+                         "segments": [self.tables["segments"].record(s) for s in segments]},
+            "tags": {"type": "tag.list", "tags": [self._tag_basic(g) for g in self._pick(rng, "tags", 2)]},
+        })
+
+    def company_segment_indexes(self, i: int) -> list[int]:
+        n = len(self.tables["segments"])
+        return sorted({(i * 3) % n, (i * 5 + 1) % n})[: i % 3] if n else []
+
+    def _conversation_base(self, i: int) -> dict:
+        rng = self.rng("conversation", i)
+        t = self.tables["conversations"]
+        contact = self.conversation_contact[i] if len(self.tables["contacts"]) else -1
+        contact_ids = [self._ref("contacts", contact)] if contact >= 0 else []
+        company = self.contact_companies[2 * contact] if contact >= 0 else -1
+        admins, teams = len(self.tables["admins"]), len(self.tables["teams"])
+        state = rng.choice(("open", "closed", "closed", "snoozed"))
+        subject = rng.choice(SUBJECTS)
+        record = self.factory.build("conversation_list_item", rng, {
+            "type": "conversation", "id": t.ids[i], "title": subject, "created_at": t.created_at[i],
+            "state": state, "open": state == "open",
+            "admin_assignee_id": int(self._ref("admins", i % admins)) if admins and i % 4 else 0,
+            "team_assignee_id": int(self._ref("teams", i % teams)) if teams and i % 3 else 0,
+            "contacts": {"type": "contact.list", "contacts": [
+                {"type": "contact", "id": c, "external_id": f"user-{contact}"} for c in contact_ids]},
+            "tags": {"type": "tag.list", "tags": [self._tag_basic(g) for g in self._pick(rng, "tags", 2)]},
+            "company": self.tables["companies"].record(company) if company >= 0 else None,
+            "custom_attributes": self._custom(rng, CONVERSATION_CUSTOM),
+        })
+        record["source"]["body"] = f"<p>{subject}: {rng.choice(PHRASES)}</p>"
+        if contact_ids:
+            record["source"]["author"].update({"type": "user", "id": contact_ids[0]})
+        record["statistics"]["count_conversation_parts"] = self.part_count(i)
+        return record
+
+    _render_conversations = _conversation_base
+
+    def _render_tickets(self, i: int) -> dict:
+        rng = self.rng("ticket", i)
+        t = self.tables["tickets"]
+        return self.factory.build("ticket", rng, {"type": "ticket", "id": t.ids[i], "ticket_id": str(i + 1),
+                                                  "created_at": t.created_at[i]})
+
+    # Conversation parts -------------------------------------------------------------------
+
+    def part_count(self, c: int) -> int:
+        return self.part_counts[c] + len(self.added_parts.get(c, ()))
+
+    def part_id(self, c: int, j: int) -> str:
+        return str(1_000_000_000 + c * 100_000 + j)
+
+    def part_created_at(self, c: int, j: int) -> int:
+        base = self.part_counts[c]
+        if j >= base:
+            return self.added_parts[c][j - base]
+        t = self.tables["conversations"]
+        start, end = t.created_at[c], t.updated_at[c]
+        if c in t.patches and "_parts_end" in t.patches[c]:
+            end = t.patches[c]["_parts_end"]
+        return start if base == 1 else start + (min(end, SEED_END) - start) * j // (base - 1)
+
+    def render_part(self, c: int, j: int) -> dict:
+        rng = self.rng("part", c * 100_000 + j)
+        created = self.part_created_at(c, j)
+        admins = len(self.tables["admins"])
+        by_admin = j % 2 == 1 and admins
+        contact = self.conversation_contact[c] if len(self.tables["contacts"]) else -1
+        if by_admin:
+            admin = self.tables["admins"].record((c + j) % admins)
+            author = {"type": "admin", "id": admin["id"], "name": admin["name"], "email": admin["email"]}
+        elif contact >= 0:
+            author = {"type": "user", "id": self._ref("contacts", contact), "name": "Customer",
+                      "email": f"user-{contact}@example.com"}
+        else:
+            author = {"type": "bot", "id": "0", "name": "Fin", "email": "fin@example.com"}
+        author.update({"from_ai_agent": False, "is_ai_answer": False})
+        return self.factory.build("conversation_part", rng, {
+            "type": "conversation_part", "id": self.part_id(c, j), "part_type": PART_TYPES[j % len(PART_TYPES)],
+            "body": f"<p>{rng.choice(PHRASES)}</p>", "created_at": created,
+            "updated_at": self.part_updates.get((c, j), created), "notified_at": created, "author": author,
+        })
+
+    def conversation_detail(self, c: int) -> dict:
+        """GET /conversations/{id}: the conversation with its 500 most recent parts."""
+        record = dict(self.tables["conversations"].record(c))
+        total = self.part_count(c)
+        first = max(0, total - PART_CAP)
+        record["conversation_parts"] = {"type": "conversation_part.list", "total_count": total,
+                                        "conversation_parts": [self.render_part(c, j) for j in range(first, total)]}
+        return record
+
+    # Control API: change the world while a sync runs ----------------------------------------
+
+    def table(self, kind: str) -> Table:
+        if kind not in self.tables:
+            raise KeyError(f"unknown kind {kind!r}; known: {', '.join(self.tables)}")
+        return self.tables[kind]
+
+    def _index(self, kind: str, record_id: str) -> int:
+        i = self.table(kind).find(record_id)
+        if i is None:
+            raise KeyError(f"no live {kind} record with id {record_id!r}")
+        return i
+
+    def update(self, kind: str, record_id: str, fields: dict | None = None, *, at: int | None = None) -> dict:
+        """Change fields of a record (or just touch it); updated_at becomes `at` (default now)."""
+        with self.lock:
+            i = self._index(kind, record_id)
+            self.table(kind).update(i, self.clock.now() if at is None else at, fields)
+            return self.table(kind).record(i)
+
+    def create(self, kind: str, fields: dict | None = None, *, at: int | None = None) -> dict:
+        with self.lock:
+            table = self.table(kind)
+            now = self.clock.now() if at is None else at
+            i = len(table)
+            delay = self.search_delay if kind == "contacts" else 0
+            table.append(self.id_makers[kind](i), now, now + delay)
+            if kind == "contacts":
+                self.contact_companies.extend([i % len(self.tables["companies"]) if self.scale.companies else -1, -1])
+            elif kind == "conversations":
+                self.conversation_contact.append(i % max(1, len(self.tables["contacts"])))
+                self.part_counts.append(1)
+            if fields:
+                table.update(i, now, fields)
+            return table.record(i)
+
+    def delete(self, kind: str, record_id: str, *, at: int | None = None) -> None:
+        with self.lock:
+            i = self._index(kind, record_id)
+            self.table(kind).delete(i, self.clock.now() if at is None else at)
+
+    def add_parts(self, conversation_id: str, count: int = 1, *, at: int | None = None) -> dict:
+        """New replies on a (possibly old) conversation: its updated_at moves to the newest part."""
+        with self.lock:
+            c = self._index("conversations", conversation_id)
+            now = self.clock.now() if at is None else at
+            t = self.tables["conversations"]
+            t.patches.setdefault(c, {}).setdefault("_parts_end", t.updated_at[c])
+            self.added_parts.setdefault(c, []).extend([now] * count)
+            t.update(c, now)
+            return t.record(c)
+
+    # Ground truth: what a correct sync returns right now -------------------------------------
+
+    def records(self, kind: str) -> Iterator[dict]:
+        table = self.table(kind)
+        for i in table.live():
+            yield table.record(i)
+
+    def ground_truth(self, stream: str) -> list[dict]:
+        with self.lock:
+            if stream == "conversation_parts":
+                return [dict(part, conversation_id=cid) for cid, parts in self.all_parts() for part in parts]
+            if stream == "company_segments":
+                companies = self.tables["companies"]
+                return [dict(self.tables["segments"].record(s), company_id=companies.ids[i])
+                        for i in companies.live() for s in self.company_segment_indexes(i)]
+            if stream == "contact_attributes":
+                return list(self.data_attributes["contact"])
+            if stream == "company_attributes":
+                return list(self.data_attributes["company"])
+            if stream == "conversation_attributes":
+                return list(self.conversation_attributes)
+            return list(self.records(stream))
+
+    def all_parts(self) -> Iterator[tuple[str, list[dict]]]:
+        """Every part a client can read: the 500 most recent of each live conversation."""
+        table = self.tables["conversations"]
+        for c in table.live():
+            yield table.ids[c], self.conversation_detail(c)["conversation_parts"]["conversation_parts"]
+
