@@ -19,7 +19,7 @@ from typing import Any
 from .jsonio import encode, join_array
 from .pagination import BadCursor, cursor_pages, decode_cursor, encode_cursor, parse_per_page
 from .search import SearchError, SearchModel, parse_search_request
-from .world import World
+from .world import CONVERSATION_CUSTOM, World
 
 
 @dataclass
@@ -256,7 +256,7 @@ class IntercomApi:
                 if attribute["custom"]:
                     field_types[attribute["full_name"]] = attribute["data_type"]
         else:
-            for attr_name, kind in (("topic", "string"), ("escalated", "boolean"), ("order_number", "integer")):
+            for attr_name, kind in CONVERSATION_CUSTOM:
                 field_types[f"custom_attributes.{attr_name}"] = kind
         multi = {"tag_id", "segment_id", "company_id"} if contacts else {"contact_ids", "tag_ids", "teammate_ids"}
         for f in multi:
@@ -310,6 +310,8 @@ class IntercomApi:
                 value = get(sort_field)
                 keys.append((value is not None, value if value is not None else 0, i))
         keys.sort()
+        if pending:
+            return keys  # visibility changes with time alone: not cacheable
         with self._search_lock:
             if len(self._search_cache) > 64:
                 self._search_cache.clear()

@@ -51,6 +51,8 @@ class Sandbox:
         self.faults = faults or Faults(seed=self.config.seed)
         self.limiter = RateLimiter(self.config.rate_limit)
         self.stats = Stats()
+        # Paths the token may not read (403), to imitate an app without a permission.
+        self.forbidden_paths: set[str] = set()
         self.httpd = _Server((host, port), _Handler)
         self.httpd.sandbox = self
         self._thread: threading.Thread | None = None
@@ -104,6 +106,9 @@ class Sandbox:
                                 f"Requested version {version!r} is not served here; this sandbox speaks {SUPPORTED_VERSION}")
             self.stats.record(route, 400)
             return reply
+        if any(path.startswith(p) for p in self.forbidden_paths):
+            self.stats.record(route, 403)
+            return error_reply(403, "token_unauthorized", "Not authorized to access resource")
         allowed, limit_headers = self.limiter.take()
         delay = self.faults.delay_seconds()
         fault = self.faults.pick(method, path, ("5xx", "429", "slow", "malformed", "drop"))

@@ -45,7 +45,8 @@ CONTACT_CUSTOM = [("plan", "string"), ("seats", "integer"), ("mrr", "float"), ("
                   ("trial_ends_at", "date"), ("nickname", "string")]
 COMPANY_CUSTOM = [("tier", "string"), ("employees", "integer"), ("arr", "float"), ("churn_risk", "boolean"),
                   ("renewal_at", "date")]
-CONVERSATION_CUSTOM = [("topic", "string"), ("escalated", "boolean"), ("order_number", "integer")]
+# Conversation attribute values may be strings, integers or dates (never null, never booleans).
+CONVERSATION_CUSTOM = [("topic", "string"), ("order_number", "integer"), ("priority_reason", "string")]
 CONTACT_STANDARD = [("name", "string"), ("email", "string"), ("phone", "string"), ("role", "string"),
                     ("external_id", "string"), ("created_at", "date"), ("updated_at", "date"),
                     ("signed_up_at", "date"), ("last_seen_at", "date"), ("owner_id", "integer")]
@@ -159,11 +160,14 @@ class World:
     def _name(self, rng: random.Random) -> str:
         return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
-    def _custom(self, rng: random.Random, attributes: list[tuple[str, str]]) -> dict[str, Any]:
+    def _custom(self, rng: random.Random, attributes: list[tuple[str, str]], *, nullable: bool = True,
+                strings: bool = False) -> dict[str, Any]:
+        """Custom attribute values of every type; `strings` for companies, whose schema says so."""
         values: dict[str, Any] = {}
         for name, kind in attributes:
             if rng.random() < 0.1:
-                values[name] = None
+                if nullable:
+                    values[name] = None
             elif kind == "string":
                 values[name] = rng.choice(["free", "pro", "enterprise", "Größe L", "北京", "🚀 launch"])
             elif kind == "integer":
@@ -174,6 +178,8 @@ class World:
                 values[name] = rng.random() < 0.5
             else:  # dates are unix seconds in custom attributes
                 values[name] = rng.randrange(SEED_START, SEED_END)
+            if strings and name in values:
+                values[name] = str(values[name]).lower() if isinstance(values[name], bool) else str(values[name])
         return values
 
     def _ref(self, kind: str, i: int) -> str:
@@ -192,7 +198,7 @@ class World:
     def _render_admins(self, i: int) -> dict:
         rng = self.rng("admin", i)
         name = self._name(rng)
-        teams = [self._ref("teams", t) for t in range(len(self.tables["teams"])) if (i + t) % 3 == 0]
+        teams = [int(self._ref("teams", t)) for t in range(len(self.tables["teams"])) if (i + t) % 3 == 0]
         return self.factory.build("admin", rng, {
             "type": "admin", "id": self._ref("admins", i), "name": name,
             "email": f"admin{i}@example-support.com", "team_ids": teams,
@@ -201,7 +207,7 @@ class World:
 
     def _render_teams(self, i: int) -> dict:
         rng = self.rng("team", i)
-        admins = [self._ref("admins", a) for a in range(len(self.tables["admins"])) if (a + i) % 3 == 0]
+        admins = [int(self._ref("admins", a)) for a in range(len(self.tables["admins"])) if (a + i) % 3 == 0]
         return self.factory.build("team", rng, {
             "type": "team", "id": self._ref("teams", i),
             "name": ["Support", "Sales", "Billing", "Onboarding", "Tier 2", "Équipe FR"][i % 6], "admin_ids": admins,
@@ -229,21 +235,24 @@ class World:
             is_custom = n >= len(standard)
             rng = self.rng(f"data_attribute:{model}", n)
             created = SEED_START + n * 86_400 * 7
-            records.append(self.factory.build("data_attribute", rng, {
+            attribute = self.factory.build("data_attribute", rng, {
                 "type": "data_attribute", "id": (1 if model == "contact" else 2) * 10_000 + n, "model": model,
                 "name": name, "full_name": f"custom_attributes.{name}" if is_custom else name,
                 "label": name.replace("_", " ").title(), "data_type": data_type, "custom": is_custom,
                 "archived": False, "created_at": created, "updated_at": created + 3600,
-                "admin_id": self._ref("admins", 0) if is_custom else None,
-            }))
+                "admin_id": self._ref("admins", 0),
+            })
+            if not is_custom:
+                del attribute["admin_id"]  # only custom attributes have an admin who made them
+            records.append(attribute)
         return records
 
     def _conversation_attribute(self, n: int, name: str, data_type: str) -> dict:
         rng = self.rng("conversation_attribute", n)
-        record = self.factory.build("conversation_attribute", rng)
         created = SEED_START + n * 86_400 * 11
-        fixed = {"id": str(30_000 + n), "name": name, "created_at": created, "updated_at": created + 60}
-        return {**record, **{k: v for k, v in fixed.items() if k in record}}
+        return self.factory.build(f"conversation_attribute_{data_type}_type", rng, {
+            "id": 30_000 + n, "name": name, "created_at": created, "updated_at": created + 60,
+        })
 
     def _render_contacts(self, i: int) -> dict:
         rng = self.rng("contact", i)
@@ -258,7 +267,7 @@ class World:
             "role": "lead" if i % 5 == 4 else "user", "name": name,
             "email": f"{name.split()[0].lower()}.{i}@example.com",
             "created_at": created, "signed_up_at": created if i % 5 != 4 else None,
-            "last_seen_at": rng.randrange(created, SEED_END + 1),
+            "last_seen_at": rng.randrange(created, max(created, SEED_END) + 1),
             "owner_id": self._ref("admins", i % len(self.tables["admins"])) if i % 3 else None,
             "custom_attributes": self._custom(rng, CONTACT_CUSTOM),
             "companies": self.factory.build("contact_companies", rng, {
@@ -279,8 +288,8 @@ class World:
             "type": "company", "id": t.ids[i], "company_id": f"company-{i}", "app_id": WORKSPACE_ID,
             "name": f"{rng.choice(COMPANY_WORDS)} {rng.choice(['Ltd', 'GmbH', 'Inc.', 'SA', 'KK'])} {i}",
             "created_at": t.created_at[i], "remote_created_at": t.created_at[i],
-            "last_request_at": rng.randrange(t.created_at[i], SEED_END + 1),
-            "custom_attributes": self._custom(rng, COMPANY_CUSTOM),
+            "last_request_at": rng.randrange(t.created_at[i], max(t.created_at[i], SEED_END) + 1),
+            "custom_attributes": self._custom(rng, COMPANY_CUSTOM, nullable=False, strings=True),
             "segments": {"type": "segment.list",
                          "segments": [self.tables["segments"].record(s) for s in segments]},
             "tags": {"type": "tag.list", "tags": [self._tag_basic(g) for g in self._pick(rng, "tags", 2)]},
@@ -296,6 +305,8 @@ class World:
         contact = self.conversation_contact[i] if len(self.tables["contacts"]) else -1
         contact_ids = [self._ref("contacts", contact)] if contact >= 0 else []
         company = self.contact_companies[2 * contact] if contact >= 0 else -1
+        if company < 0 and len(self.tables["companies"]):
+            company = i % len(self.tables["companies"])  # the schema's company is not nullable
         admins, teams = len(self.tables["admins"]), len(self.tables["teams"])
         state = rng.choice(("open", "closed", "closed", "snoozed"))
         subject = rng.choice(SUBJECTS)
@@ -308,12 +319,14 @@ class World:
                 {"type": "contact", "id": c, "external_id": f"user-{contact}"} for c in contact_ids]},
             "tags": {"type": "tag.list", "tags": [self._tag_basic(g) for g in self._pick(rng, "tags", 2)]},
             "company": self.tables["companies"].record(company) if company >= 0 else None,
-            "custom_attributes": self._custom(rng, CONVERSATION_CUSTOM),
+            "custom_attributes": self._custom(rng, CONVERSATION_CUSTOM, nullable=False),
         })
-        record["source"]["body"] = f"<p>{subject}: {rng.choice(PHRASES)}</p>"
-        if contact_ids:
-            record["source"]["author"].update({"type": "user", "id": contact_ids[0]})
-        record["statistics"]["count_conversation_parts"] = self.part_count(i)
+        source = record.get("source") or {}
+        source["body"] = f"<p>{subject}: {rng.choice(PHRASES)}</p>"
+        if contact_ids and isinstance(source.get("author"), dict):
+            source["author"].update({"type": "user", "id": contact_ids[0]})
+        if isinstance(record.get("statistics"), dict):
+            record["statistics"]["count_conversation_parts"] = self.part_count(i)
         return record
 
     _render_conversations = _conversation_base

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "intercom-openapi" / "2.16" / "api.intercom.io.yaml"
@@ -58,7 +58,9 @@ def endpoint_calls(world):
 def test_every_endpoint_conforms_to_the_2_16_response_schemas(intercom_sandbox, spec_dict):
     spec = copy.deepcopy(spec_dict)
     spec["servers"] = [{"url": intercom_sandbox.url}]
-    openapi = OpenAPI.from_dict(spec)
+    # The description itself breaks one of the spec validator's rules (an unresolved path
+    # parameter of an export endpoint), so only the responses are validated.
+    openapi = OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
     session = requests.Session()
     session.headers.update({"Authorization": f"Bearer {intercom_sandbox.config.token}", "Intercom-Version": "2.16"})
     violations = []

@@ -1,0 +1,240 @@
+"""The ways Intercom hands out its data, each written once.
+
+- `IntercomStream`: a plain list in one answer (admins, tags, …), and the base of the rest.
+- `SearchStream`: POST /…/search, incremental on `updated_at`, cursor in the body.
+- `ScrollStream`: the companies scroll, restarted when Intercom breaks it.
+- `DetailChildStream`: one GET per parent record (conversation parts, company segments).
+
+Streams (in `streams/`) are short declarations on top of these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+from singer_sdk import RESTStream
+from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+
+from .client import IntercomHttp
+from .errors import ForbiddenError, NotFoundError, RequestError, ServerError, TransientError
+from .records import compile_transform
+
+
+def schema_directory() -> Path:
+    """`tap_intercom/schemas` inside a wheel, the repository's `schemas/` in a checkout."""
+    packaged = Path(__file__).parent / "schemas"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "schemas"
+
+
+SCHEMAS = SchemaDirectory(schema_directory())
+DAY = 86_400
+
+
+def shared_http(tap: Any) -> IntercomHttp:
+    """The tap's one HTTP policy (and so one rate-limit budget), made on first use."""
+    http = getattr(tap, "_intercom_http", None)
+    if http is None:
+        http = IntercomHttp(dict(tap.config), tap.logger)
+        tap._intercom_http = http
+    return http
+
+
+class IntercomStream(RESTStream):
+    """A list that comes whole in one answer under `records_key`."""
+
+    schema = StreamSchema(SCHEMAS)
+    primary_keys: ClassVar[tuple[str, ...]] = ("id",)
+    records_key = "data"
+    permission = "the scope this endpoint needs"  # named in the warning when Intercom answers 403
+
+    @property
+    def http(self) -> IntercomHttp:
+        return shared_http(self._tap)
+
+    @property
+    def url_base(self) -> str:
+        return self.http.base_url
+
+    @property
+    def requests_session(self):
+        return self.http.session
+
+    def request_decorator(self, func):
+        return func  # retries and rate limits live in the HTTP policy, not in the SDK's backoff
+
+    def _request(self, prepared_request, context):
+        return self.http.send(prepared_request)
+
+    def get_new_paginator(self):
+        return SinglePagePaginator()
+
+    def parse_response(self, response) -> Iterable[dict]:
+        yield from response.intercom_json.get(self.records_key) or []
+
+    @cached_property
+    def conform(self):
+        return compile_transform(self.schema) or (lambda record: record)
+
+    def post_process(self, row: dict, context: dict | None = None) -> dict | None:
+        return self.conform(row)
+
+    forbidden = False  # set after a 403: the rest of the stream (every other parent) is skipped too
+
+    def get_records(self, context: dict | None) -> Iterable[dict]:
+        if self.forbidden:
+            return
+        try:
+            yield from super().get_records(context)
+        except ForbiddenError as exc:
+            self.forbidden = True
+            self.logger.warning("Skipping stream '%s': the access token lacks the '%s' permission (%s)",
+                                self.name, self.permission, exc)
+
+
+class WindowedStream(IntercomStream):
+    """Incremental on `updated_at` within a window frozen when the sync starts.
+
+    The window runs from the bookmark (less `lookback_window_days`), or `start_date`, to
+    the moment the sync started (or `end_date`). Records outside it are dropped here, so
+    the bookmark never passes the frozen upper bound and a record updated during the
+    sync is taken by the next one. The lower bound is inclusive: records sharing the
+    bookmark's second are read again (delivery is at-least-once).
+    """
+
+    replication_key = "updated_at"
+
+    def get_replication_key_signpost(self, context: dict | None = None) -> dt.datetime:
+        now = super().get_replication_key_signpost(context)
+        end = self.config.get("end_date")
+        return min(now, parse_datetime(end)) if end else now
+
+    @cached_property
+    def window(self) -> tuple[int, int]:
+        """[first, last] unix second this sync keeps."""
+        start = self.get_starting_timestamp(self.context)
+        first = int(start.timestamp()) if start else 0
+        if first and self.stream_state.get("replication_key_value"):
+            first -= int(self.config.get("lookback_window_days") or 0) * DAY
+        return max(0, first), int(self.get_replication_key_signpost(self.context).timestamp())
+
+    def post_process(self, row: dict, context: dict | None = None) -> dict | None:
+        first, last = self.window
+        updated = row.get("updated_at")
+        if isinstance(updated, int) and not first <= updated <= last:
+            return None
+        return self.conform(row)
+
+
+class SearchStream(WindowedStream):
+    """POST /…/search for the window, ascending `updated_at`; the API's cursor walks a keyset,
+    so nothing is lost at page boundaries."""
+
+    rest_method = "POST"
+    is_sorted = True
+    # Contacts match dates by calendar day in the workspace's timezone: query whole days
+    # around the window and keep the exact window on this side.
+    day_grain_dates = False
+
+    def get_new_paginator(self):
+        return JSONPathPaginator("$.pages.next.starting_after")
+
+    def prepare_request_payload(self, context: dict | None, next_page_token: Any) -> dict:
+        first, last = self.window
+        if self.day_grain_dates:
+            # `>` X matches from the day after X; `<` Y matches before Y's day.
+            lower, upper = max(0, first - 2 * DAY), last + 2 * DAY
+        else:
+            lower, upper = first, last  # here `>` and `<` include the bound
+        pagination: dict[str, Any] = {"per_page": int(self.config.get("page_size") or 150)}
+        if next_page_token:
+            pagination["starting_after"] = next_page_token
+        return {
+            "query": {"operator": "AND", "value": [
+                {"field": "updated_at", "operator": ">", "value": lower},
+                {"field": "updated_at", "operator": "<", "value": upper},
+            ]},
+            "pagination": pagination,
+            "sort": {"field": "updated_at", "order": "ascending"},
+        }
+
+
+class ScrollStream(IntercomStream):
+    """GET /companies/scroll: one scroll per app, restarted from scratch when Intercom breaks it.
+
+    The scroll can neither filter nor sort, so every sync reads every company: full table.
+    """
+
+    scroll_path = "/companies/scroll"
+    max_restarts = 5
+    # Seconds between tries while another scroll is open (it expires after 60 s unused).
+    scroll_exists_wait = float(os.environ.get("TAP_INTERCOM_SCROLL_EXISTS_WAIT_SECONDS", "15"))
+    scroll_exists_tries = 6
+
+    def request_records(self, context: dict | None) -> Iterable[dict]:
+        seen: set[str] = set()  # a restarted scroll repeats what was already emitted
+        for attempt in range(self.max_restarts + 1):
+            try:
+                for record in self._scroll():
+                    if record.get("id") not in seen:
+                        seen.add(record.get("id"))
+                        yield record
+                return
+            except (ServerError, NotFoundError) as exc:
+                if attempt == self.max_restarts:
+                    raise TransientError(f"the companies scroll broke {attempt + 1} times; last: {exc}") from exc
+                self.logger.warning("Restarting the companies scroll: %s", exc)
+
+    def _scroll(self) -> Iterable[dict]:
+        page = self._first_page()
+        while page.get("data"):
+            yield from page["data"]
+            page = self.http.get(self.scroll_path, {"scroll_param": page["scroll_param"]},
+                                 retry_server_errors=False)
+
+    def _first_page(self) -> dict:
+        for attempt in range(self.scroll_exists_tries):
+            try:
+                return self.http.get(self.scroll_path, retry_server_errors=False)
+            except RequestError as exc:
+                if "scroll_exists" not in exc.codes or attempt == self.scroll_exists_tries - 1:
+                    raise
+                self.logger.info("Another companies scroll is open; waiting %.0fs for it to expire",
+                                 self.scroll_exists_wait)
+                time.sleep(self.scroll_exists_wait)
+        raise AssertionError("unreachable")
+
+
+class DetailChildStream(IntercomStream):
+    """One GET per parent record; a parent deleted since it was listed (404) is skipped."""
+
+    parent_key: ClassVar[str]  # e.g. "conversation_id": the context key, also added to each record
+    state_partitioning_keys: ClassVar[list[str]] = []  # state stays small: no partition per parent
+
+    def request_records(self, context: dict | None) -> Iterable[dict]:
+        assert context is not None
+        try:
+            detail = self.http.get(self.get_url(context).removeprefix(self.url_base))
+        except NotFoundError:
+            self.logger.warning("Skipping %s %s: it was deleted after it was listed", self.parent_key,
+                                context[self.parent_key])
+            return
+        yield from self.records_from(detail, context)
+
+    def records_from(self, detail: dict, context: dict) -> Iterable[dict]:
+        return detail.get(self.records_key) or []
+
+    def post_process(self, row: dict, context: dict | None = None) -> dict | None:
+        row[self.parent_key] = context[self.parent_key] if context else None
+        return self.conform(row)
+
+
+def parse_datetime(value: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)

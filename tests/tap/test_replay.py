@@ -1,0 +1,99 @@
+"""Unit tests that replay cassettes recorded against the sandbox: no server, frozen time.
+
+Re-record with a sandbox started on the fixed port below:
+
+    .venv/bin/pytest tests/tap/test_replay.py --record-mode=rewrite
+
+Cassettes keep no Authorization header, and search requests are matched on their
+bodies, so a change to the search query shows up as a replay failure.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import jsonschema
+import pytest
+from freezegun import freeze_time
+
+from intercom_sandbox import SCALES, Sandbox, SandboxConfig
+from tap_intercom.tap import TapIntercom
+
+PORT = 18765
+FROZEN_AT = "2026-11-20T12:00:00Z"
+CASSETTES = Path(__file__).parent / "cassettes"
+STREAMS = ["admins", "tags", "contacts", "conversations", "conversation_parts", "companies", "company_segments"]
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    return {
+        "filter_headers": [("authorization", "REDACTED")],
+        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir():
+    return str(CASSETTES)
+
+
+@pytest.fixture
+def recording_sandbox(record_mode):
+    """A sandbox on the fixed port, only while recording."""
+    if record_mode == "none":
+        yield None
+        return
+    scale = SCALES["small"].with_counts(contacts=70, companies=30, conversations=12, long_conversations=1)
+    with Sandbox(SandboxConfig(scale=scale, seed=11), port=PORT) as sandbox:
+        yield sandbox
+
+
+def sync_in_process(streams: list[str]) -> tuple[list[dict], str]:
+    tap = TapIntercom(config={"access_token": "sandbox-token", "api_url": f"http://127.0.0.1:{PORT}",
+                              "page_size": 25}, validate_config=True)
+    for name, stream in tap.streams.items():
+        stream.selected = name in streams
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        tap.sync_all()
+    return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()], err.getvalue()
+
+
+@pytest.mark.vcr("replay_core.yaml")
+@freeze_time(FROZEN_AT)
+def test_replayed_sync_shapes_every_record(recording_sandbox):
+    messages, _ = sync_in_process(STREAMS)
+    schemas = {m["stream"]: m["schema"] for m in messages if m["type"] == "SCHEMA"}
+    records: dict[str, list[dict]] = {}
+    for message in messages:
+        if message["type"] == "RECORD":
+            records.setdefault(message["stream"], []).append(message["record"])
+    assert set(records) == set(STREAMS)
+    assert len(records["contacts"]) == 70
+    assert len(records["companies"]) == 30
+    assert len(records["conversations"]) == 12
+    for stream, rows in records.items():
+        validator = jsonschema.Draft7Validator(schemas[stream], format_checker=jsonschema.FormatChecker())
+        for row in rows:
+            errors = list(validator.iter_errors(row))
+            assert errors == [], (stream, errors[0].message)
+    contact = records["contacts"][0]
+    assert contact["updated_at"].endswith("Z")
+    assert isinstance(contact["custom_attributes"], dict)
+    assert {p["conversation_id"] for p in records["conversation_parts"]} == {c["id"] for c in records["conversations"]}
+    stamps = [c["updated_at"] for c in records["contacts"]]
+    assert stamps == sorted(stamps)
+    state = [m for m in messages if m["type"] == "STATE"][-1]["value"]
+    assert state["bookmarks"]["contacts"]["replication_key_value"] == stamps[-1]
+
+
+def test_cassette_holds_no_credentials():
+    text = (CASSETTES / "replay_core.yaml").read_text()
+    assert "sandbox-token" not in text
+    assert "Bearer" not in text
+    assert "REDACTED" in text
