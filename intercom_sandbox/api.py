@@ -27,6 +27,7 @@ class Reply:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    served_ids: list[str] = field(default_factory=list)  # records on a search page (for the vanish fault)
 
 
 def error_reply(status: int, code: str, message: str, field_name: str | None = None) -> Reply:
@@ -342,9 +343,8 @@ class IntercomApi:
         next_cursor = encode_cursor(list(chosen[-1])) if more and chosen else None
         parts = {"type": envelope_type, "total_count": total,
                  "pages": cursor_pages(done_before // per_page + 1, per_page, total, next_cursor)}
-        reply = Reply(200, envelope(parts, list_key, [table.encoded(k[2]) for k in chosen]))
-        reply.served = [table.ids[k[2]] for k in chosen]  # type: ignore[attr-defined]
-        return reply
+        return Reply(200, envelope(parts, list_key, [table.encoded(k[2]) for k in chosen]),
+                     served_ids=[table.ids[k[2]] for k in chosen])
 
     def search_contacts(self, request: Request) -> Reply:
         return self._search(request, "contacts", "data", "list")

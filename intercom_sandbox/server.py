@@ -148,9 +148,9 @@ class Sandbox:
                 reply = self.api.handle(found[1], Request(method, path, query, parsed), found[2])
                 if fault == "malformed" and reply.status == 200:
                     reply = Reply(200, reply.body[: max(1, len(reply.body) // 2)])
-                served = getattr(reply, "served", None)
-                if served and self.faults.pick(method, path, ("vanish",)):
-                    self.world.delete("conversations", served[0])
+                if reply.served_ids and path == "/conversations/search" and self.faults.pick(method, path,
+                                                                                              ("vanish",)):
+                    self.world.delete("conversations", reply.served_ids[0])
                     self.stats.faults["vanish"] += 1
         reply.headers.update(limit_headers)
         self.stats.record(route, reply.status, fault)
