@@ -15,8 +15,9 @@ UNLIMITED = 1_000_000  # reported as the limit when rate limiting is off
 class RateLimiter:
     """Intercom's limit: a fixed number of requests per 10-second window of the wall clock."""
 
-    def __init__(self, limit: int = 0, clock=time.time) -> None:
+    def __init__(self, limit: int = 0, clock=time.time, window_seconds: int = WINDOW_SECONDS) -> None:
         self.limit = limit  # requests per window; 0 = off
+        self.window_seconds = window_seconds  # Intercom's is 10; tests shorten it to keep storms brief
         self._clock = clock
         self._window = -1
         self._used = 0
@@ -25,7 +26,7 @@ class RateLimiter:
     def take(self) -> tuple[bool, dict[str, str]]:
         """Count one request: (allowed, the X-RateLimit-* headers to answer with)."""
         with self._lock:
-            window = int(self._clock()) // WINDOW_SECONDS
+            window = int(self._clock()) // self.window_seconds
             if window != self._window:
                 self._window, self._used = window, 0
             limit = self.limit or UNLIMITED
@@ -35,7 +36,7 @@ class RateLimiter:
             headers = {
                 "X-RateLimit-Limit": str(limit),
                 "X-RateLimit-Remaining": str(max(0, limit - self._used)),
-                "X-RateLimit-Reset": str((window + 1) * WINDOW_SECONDS),
+                "X-RateLimit-Reset": str((window + 1) * self.window_seconds),
             }
             return allowed, headers
 

@@ -32,7 +32,8 @@ class SandboxConfig:
     seed: int = 42
     scale: Scale = SCALES["small"]
     timezone: str = "UTC"
-    rate_limit: int = 0  # requests per 10-second window, 0 = off
+    rate_limit: int = 0  # requests per window, 0 = off
+    rate_window_seconds: int = 10  # Intercom's window; shorter only to keep tests quick
     search_delay: int = 0  # seconds before a new contact shows up in search
     scroll_page_size: int = 50
     scroll_expiry: float = 60.0
@@ -49,7 +50,7 @@ class Sandbox:
         self.api = IntercomApi(self.world, scroll_page_size=self.config.scroll_page_size,
                                scroll_expiry=self.config.scroll_expiry)
         self.faults = faults or Faults(seed=self.config.seed)
-        self.limiter = RateLimiter(self.config.rate_limit)
+        self.limiter = RateLimiter(self.config.rate_limit, window_seconds=self.config.rate_window_seconds)
         self.stats = Stats()
         # Paths the token may not read (403), to imitate an app without a permission.
         self.forbidden_paths: set[str] = set()
@@ -121,7 +122,8 @@ class Sandbox:
             return None
         if not allowed or fault == "429":
             reply = error_reply(429, "rate_limit_exceeded",
-                                f"Exceeded rate limit of {limit_headers['X-RateLimit-Limit']} in 10_seconds")
+                                f"Exceeded rate limit of {limit_headers['X-RateLimit-Limit']} in "
+                                f"{self.limiter.window_seconds}_seconds")
             if fault == "429":
                 limit_headers["X-RateLimit-Remaining"] = "0"
         elif fault == "5xx":
