@@ -48,14 +48,14 @@ def recording_sandbox(record_mode):
     if record_mode == "none":
         yield None
         return
-    scale = SCALES["small"].with_counts(contacts=70, companies=30, conversations=12, long_conversations=1)
+    scale = SCALES["small"].with_counts(contacts=40, companies=20, conversations=6, long_conversations=0)
     with Sandbox(SandboxConfig(scale=scale, seed=11), port=PORT) as sandbox:
         yield sandbox
 
 
 def sync_in_process(streams: list[str]) -> tuple[list[dict], str]:
     tap = TapIntercom(config={"access_token": "sandbox-token", "api_url": f"http://127.0.0.1:{PORT}",
-                              "page_size": 25}, validate_config=True)
+                              "page_size": 15}, validate_config=True)
     for name, stream in tap.streams.items():
         stream.selected = name in streams
     out, err = io.StringIO(), io.StringIO()
@@ -64,7 +64,7 @@ def sync_in_process(streams: list[str]) -> tuple[list[dict], str]:
     return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()], err.getvalue()
 
 
-@pytest.mark.vcr("replay_core.yaml")
+@pytest.mark.vcr
 @freeze_time(FROZEN_AT)
 def test_replayed_sync_shapes_every_record(recording_sandbox):
     messages, _ = sync_in_process(STREAMS)
@@ -74,9 +74,9 @@ def test_replayed_sync_shapes_every_record(recording_sandbox):
         if message["type"] == "RECORD":
             records.setdefault(message["stream"], []).append(message["record"])
     assert set(records) == set(STREAMS)
-    assert len(records["contacts"]) == 70
-    assert len(records["companies"]) == 30
-    assert len(records["conversations"]) == 12
+    assert len(records["contacts"]) == 40
+    assert len(records["companies"]) == 20
+    assert len(records["conversations"]) == 6
     for stream, rows in records.items():
         validator = jsonschema.Draft7Validator(schemas[stream], format_checker=jsonschema.FormatChecker())
         for row in rows:
@@ -93,7 +93,7 @@ def test_replayed_sync_shapes_every_record(recording_sandbox):
 
 
 def test_cassette_holds_no_credentials():
-    text = (CASSETTES / "replay_core.yaml").read_text()
+    text = (CASSETTES / "test_replayed_sync_shapes_every_record.yaml").read_text()
     assert "sandbox-token" not in text
     assert "Bearer" not in text
     assert "REDACTED" in text
