@@ -9,15 +9,19 @@ export PATH="$PWD/.venv/bin:$PATH"
 log=$(mktemp)
 intercom-sandbox --scale "${SANDBOX_SCALE:-small}" --port 0 --token sandbox-token >"$log" 2>&1 &
 sandbox=$!
-trap 'kill $sandbox 2>/dev/null || true; rm -f "$log"' EXIT
+trap 'kill $sandbox 2>/dev/null || true; rm -f "$log" "$log.install"' EXIT
 for _ in $(seq 100); do grep -q '^URL ' "$log" && break; sleep 0.1; done
 INTERCOM_SANDBOX_URL=$(sed -n 's/^URL //p' "$log")
 export INTERCOM_SANDBOX_URL
 echo "local Intercom at $INTERCOM_SANDBOX_URL"
 
-meltano install >/dev/null
+echo "installing Meltano plugins (first run only takes a minute)…"
+meltano install >"$log.install" 2>&1 || { cat "$log.install"; exit 1; }
 rm -rf output && mkdir -p output
-meltano --environment=sandbox run tap-intercom target-jsonl
+# --full-refresh: every demo run starts from scratch, whatever state an earlier run left.
+started=$(date +%s)
+meltano --log-level=warning --environment=sandbox run tap-intercom target-jsonl --full-refresh
+echo "synced in $(( $(date +%s) - started ))s"
 
 echo
 echo "records per stream (output/*.jsonl):"
