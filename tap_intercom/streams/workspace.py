@@ -38,6 +38,8 @@ class SegmentsStream(IntercomStream):
 class ContactAttributesStream(IntercomStream):
     name = "contact_attributes"
     path = "/data_attributes"
+    # Only custom attributes have an id in 2.16, and `name` repeats (name, plan.name).
+    primary_keys = ("model", "full_name")
     permission = "Read data attributes"
 
     def get_url_params(self, context, next_page_token):
