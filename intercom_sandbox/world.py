@@ -299,7 +299,7 @@ class World:
         n = len(self.tables["segments"])
         return sorted({(i * 3) % n, (i * 5 + 1) % n})[: i % 3] if n else []
 
-    def _conversation_base(self, i: int) -> dict:
+    def _render_conversations(self, i: int) -> dict:
         rng = self.rng("conversation", i)
         t = self.tables["conversations"]
         contact = self.conversation_contact[i] if len(self.tables["contacts"]) else -1
@@ -329,7 +329,6 @@ class World:
             record["statistics"]["count_conversation_parts"] = self.part_count(i)
         return record
 
-    _render_conversations = _conversation_base
 
     def _render_tickets(self, i: int) -> dict:
         rng = self.rng("ticket", i)

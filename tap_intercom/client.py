@@ -169,10 +169,6 @@ class IntercomHttp:
         request = requests.Request("GET", self.base_url + path, params=params)
         return self.send(self.session.prepare_request(request), retry_server_errors=retry_server_errors).intercom_json
 
-    def post(self, path: str, body: dict) -> Any:
-        request = requests.Request("POST", self.base_url + path, json=body)
-        return self.send(self.session.prepare_request(request)).intercom_json
-
     def send(self, request: requests.PreparedRequest, *, retry_server_errors: bool = True) -> requests.Response:
         """The response, its JSON body parsed as `response.intercom_json`; raises the tap's errors.
 
