@@ -114,6 +114,9 @@ class IntercomApi:
                 (r"/conversations/search", self.search_conversations),
             ]
         ]
+        # Domain endpoints first: their fixed paths (/conversations/deleted) beat the core {id} patterns.
+        self.routes = [(method, re.compile(pattern), handler) for domain in world.domains
+                       for method, pattern, handler in domain.routes(self)] + self.routes
 
     # Routing ------------------------------------------------------------------------------
 

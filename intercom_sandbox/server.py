@@ -191,7 +191,14 @@ class Sandbox:
                 world.clock.offset = int(payload.get("offset", 0))
                 result = {"now": world.clock.now()}
             else:
-                return error_reply(404, "not_found", f"No control action {method} {path}")
+                for domain in world.domains:
+                    try:
+                        result = domain.control(action, payload)
+                        break
+                    except KeyError:
+                        continue
+                else:
+                    return error_reply(404, "not_found", f"No control action {method} {path}")
         except (KeyError, TypeError, ValueError) as exc:
             return error_reply(400, "parameter_invalid", str(exc))
         return Reply(200, encode(result))

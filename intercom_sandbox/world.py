@@ -85,6 +85,9 @@ class World:
         self.tables: dict[str, Table] = {}
         self._build_tables()
         self._build_relations()
+        from .domains import domain_classes  # the domains use this module's helpers
+
+        self.domains = [cls(self) for cls in domain_classes()]
 
     # Deterministic randomness -----------------------------------------------------------
 
@@ -416,6 +419,8 @@ class World:
             elif kind == "conversations":
                 self.conversation_contact.append(i % max(1, len(self.tables["contacts"])))
                 self.part_counts.append(1)
+            for domain in self.domains:
+                domain.on_create(kind, i)
             if fields:
                 table.update(i, now, fields)
             return table.record(i)
@@ -443,8 +448,21 @@ class World:
         for i in table.live():
             yield table.record(i)
 
+    def add_table(self, kind: str, ids: list[str], created_at: list[int], updated_at: list[int],
+                  render, id_maker) -> Table:
+        """Register a domain's table: listed, rendered on demand, changeable through the control API."""
+        table = Table(kind, ids, created_at, updated_at)
+        table.render = render
+        self.tables[kind] = table
+        self.id_makers[kind] = id_maker
+        return table
+
     def ground_truth(self, stream: str) -> list[dict]:
         with self.lock:
+            for domain in self.domains:
+                truth = domain.ground_truth(stream)
+                if truth is not None:
+                    return truth
             if stream == "conversation_parts":
                 return [dict(part, conversation_id=cid) for cid, parts in self.all_parts() for part in parts]
             if stream == "company_segments":

@@ -1,0 +1,9 @@
+"""Placeholder: filled in by the work on issue 4."""
+
+from __future__ import annotations
+
+from . import Domain
+
+
+class WorkspaceDomain(Domain):
+    pass
