@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from .jsonio import encode, join_array
 from .pagination import BadCursor, cursor_pages, decode_cursor, encode_cursor, parse_per_page
@@ -221,6 +222,36 @@ class IntercomApi:
         if i is None:
             raise not_found("Conversation Not Found")
         return self._json(self.world.conversation_detail(i))
+
+    # Page-number lists -------------------------------------------------------------------------
+
+    def page_number_list(self, request: Request, items: list[bytes], *, list_key: str = "data",
+                         envelope_type: str = "list", default: int = 50, maximum: int = 150,
+                         style: str = "cursor_pages") -> Reply:
+        """One page of `items` (already encoded records) for `page` and `per_page`.
+
+        `style` follows the endpoint's schema: "cursor_pages" (a `pages` object without `next`),
+        "pages_link" (`pages.next` is the next page's URL, or null on the last page) or "top_level"
+        (page, per_page and total_pages beside `data`, as content snippets answer).
+        """
+        per_page = parse_per_page(request.query.get("per_page"), default, maximum)
+        raw_page = request.query.get("page") or "1"
+        if not raw_page.isdigit() or int(raw_page) < 1:
+            raise ValueError(f"page must be a positive integer, got {raw_page!r}")
+        page = int(raw_page)
+        total = len(items)
+        total_pages = max(1, -(-total // per_page))
+        chosen = items[(page - 1) * per_page: page * per_page]
+        if style == "top_level":
+            parts: dict[str, Any] = {"type": envelope_type, "page": page, "per_page": per_page,
+                                     "total_pages": total_pages, "total_count": total}
+        else:
+            pages: dict[str, Any] = {"type": "pages", "page": page, "per_page": per_page, "total_pages": total_pages}
+            if style == "pages_link":
+                query = {**request.query, "page": str(page + 1), "per_page": str(per_page)}
+                pages["next"] = f"{request.path}?{urlencode(query)}" if page < total_pages else None
+            parts = {"type": envelope_type, "total_count": total, "pages": pages}
+        return Reply(200, envelope(parts, list_key, chosen))
 
     # Cursor lists ----------------------------------------------------------------------------
 
