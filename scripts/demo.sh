@@ -7,7 +7,9 @@ bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 log=$(mktemp)
-intercom-sandbox --scale "${SANDBOX_SCALE:-small}" --port 0 --token sandbox-token >"$log" 2>&1 &
+# Export jobs take minutes at Intercom; here a fraction of a second, polled as often.
+export TAP_INTERCOM_EXPORT_POLL_SECONDS=0.1
+intercom-sandbox --scale "${SANDBOX_SCALE:-small}" --port 0 --token sandbox-token --export-job-seconds 0.2 >"$log" 2>&1 &
 sandbox=$!
 trap 'kill $sandbox 2>/dev/null || true; rm -f "$log" "$log.install"' EXIT
 for _ in $(seq 100); do grep -q '^URL ' "$log" && break; sleep 0.1; done

@@ -96,6 +96,45 @@ STREAMS: dict[str, Source] = {
     "custom_object_instance": Source("custom_object_instance", None, (), ("id",)),
 }
 
+# Export files (CSV) are not described by the OpenAPI description: their columns are the ones
+# Intercom documents for each export. Every record also says which window (one export job)
+# it came from and its row in that file.
+CONTENT_EXPORT_COLUMNS = (
+    "user_id", "user_external_id", "company_id", "email", "name", "ruleset_id", "content_id", "content_type",
+    "content_title", "ruleset_version_id", "receipt_id", "received_at", "series_id", "series_title", "node_id",
+    "first_reply", "first_completion", "first_series_completion", "first_series_disengagement",
+    "first_series_exit", "first_goal_success", "first_open", "first_click", "first_dismisall",
+    "first_unsubscribe", "first_hard_bounce",
+)
+EXPORT_MOMENT = re.compile(r"^received_at$|^first_")
+WINDOW_COLUMNS = {
+    "export_window_start": {"type": ["string", "null"], "format": "date-time",
+                            "description": "Start of the export job's window (added by the tap; the bookmark)."},
+    "export_window_end": {"type": ["string", "null"], "format": "date-time",
+                          "description": "End of the export job's window (added by the tap)."},
+    "row_number": {"type": ["integer", "null"], "description": "Row of the record in its export file (added by the tap)."},
+}
+
+
+def export_schemas() -> dict[str, dict]:
+    content = {column: {"type": ["string", "null"], **({"format": "date-time"} if EXPORT_MOMENT.search(column) else {})}
+               for column in CONTENT_EXPORT_COLUMNS}
+    content["receipt_id"] = {"type": "string", "description": "One delivery of one message to one person."}
+    reporting = {
+        "dataset_id": {"type": "string", "description": "The reporting dataset the row belongs to."},
+        "data": open_object("The row: attribute id → value, as Intercom's export file has it."),
+    }
+    # in the reporting export the window and the row are the key
+    window = dict(WINDOW_COLUMNS, export_window_start=WINDOW_COLUMNS["export_window_start"] | {"type": "string"},
+                  row_number=WINDOW_COLUMNS["row_number"] | {"type": "integer"})
+    return {
+        "content_data_export": {"type": "object", "properties": {**content, **WINDOW_COLUMNS},
+                                "required": ["receipt_id"]},
+        "reporting_data_export": {"type": "object", "properties": {**reporting, **window},
+                                  "required": ["dataset_id", "export_window_start", "row_number"]},
+    }
+
+
 # Where real answers are known to break the declared type: (component, property) → the types
 # the tap declares instead (null is added as everywhere).
 WIDEN: dict[tuple[str, str], tuple[str, ...]] = {
@@ -311,7 +350,10 @@ def main(argv: list[str] | None = None) -> None:
         (args.out / f"{stream}.json").write_text(render(schema))
         print(f"{stream:30} ← {source.schema:28} {len(schema['properties']):3} properties, "
               f"key {list(source.primary_key)}")
-    stale = sorted(p.name for p in args.out.glob("*.json") if p.stem not in STREAMS)
+    for stream, schema in export_schemas().items():
+        (args.out / f"{stream}.json").write_text(render(schema))
+        print(f"{stream:30} ← export file columns          {len(schema['properties']):3} properties")
+    stale = sorted(p.name for p in args.out.glob("*.json") if p.stem not in STREAMS and p.stem not in export_schemas())
     if stale:
         print(f"not generated, remove if unused: {', '.join(stale)}", file=sys.stderr)
     if converter.dangling:

@@ -11,6 +11,7 @@ import click
 from .client import resolve_base_url
 from .errors import ConfigError, IntercomError
 from .mechanics import parse_datetime
+from .streams.knowledge import custom_object_stream_name
 from .tap import TapIntercom
 
 NO_CONFIG_NEEDED = {"--discover", "--about", "--help", "--version"}
@@ -50,7 +51,7 @@ def check_config(config: dict) -> None:
         if parse_datetime(config["start_date"]) > parse_datetime(config["end_date"]):
             raise ConfigError("start_date is after end_date")
     page_size = config.get("page_size", 150)
-    if not isinstance(page_size, int) or not 1 <= page_size <= 150:
+    if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= 150):
         raise ConfigError(f"page_size must be an integer from 1 to 150, got {page_size!r}")
     lookback = config.get("lookback_window_days", 0)
     if not isinstance(lookback, int) or lookback < 0:
@@ -58,6 +59,19 @@ def check_config(config: dict) -> None:
     timeout = config.get("request_timeout", 120)
     if not isinstance(timeout, (int, float)) or timeout <= 0:
         raise ConfigError(f"request_timeout must be a positive number of seconds, got {timeout!r}")
+    for key in ("custom_object_types", "reporting_datasets"):
+        values = config.get(key) or []
+        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+            raise ConfigError(f"{key} must be a list of names, got {values!r}")
+    names = [custom_object_stream_name(v) for v in config.get("custom_object_types") or []]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"custom_object_types gives two streams the same name: {names}")
+    window = config.get("export_window_days", 30)
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        raise ConfigError(f"export_window_days must be a whole number of days ≥ 1, got {window!r}")
+    job_timeout = config.get("export_job_timeout_minutes", 60)
+    if not isinstance(job_timeout, (int, float)) or job_timeout <= 0:
+        raise ConfigError(f"export_job_timeout_minutes must be a positive number, got {job_timeout!r}")
     resolve_base_url(config)
 
 

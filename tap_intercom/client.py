@@ -169,7 +169,17 @@ class IntercomHttp:
         request = requests.Request("GET", self.base_url + path, params=params)
         return self.send(self.session.prepare_request(request), retry_server_errors=retry_server_errors).intercom_json
 
-    def send(self, request: requests.PreparedRequest, *, retry_server_errors: bool = True) -> requests.Response:
+    def post(self, path: str, body: dict) -> Any:
+        request = requests.Request("POST", self.base_url + path, json=body)
+        return self.send(self.session.prepare_request(request)).intercom_json
+
+    def download(self, url: str) -> bytes:
+        """The body of an export file (an absolute URL on the API's origin), retried when cut off."""
+        request = requests.Request("GET", self.check_origin(url), headers={"Accept": "application/octet-stream"})
+        return self.send(self.session.prepare_request(request), expect_json=False).content
+
+    def send(self, request: requests.PreparedRequest, *, retry_server_errors: bool = True,
+             expect_json: bool = True) -> requests.Response:
         """The response, its JSON body parsed as `response.intercom_json`; raises the tap's errors.
 
         With retry_server_errors=False a 5xx raises ServerError at once (a broken scroll
@@ -189,6 +199,10 @@ class IntercomHttp:
                 self.requests_sent += 1
                 self.limiter.observe(response.headers)
                 status = response.status_code
+                if status == 429 and "export job" in error_text(response):
+                    # Too many export jobs pending: waiting for the rate-limit window would not help.
+                    raise RequestError(f"Intercom answered 429 on {path}: {error_text(response)}", 429,
+                                       error_codes(response))
                 if status == 429:
                     rate_waits += 1
                     self.rate_limited += 1
@@ -209,6 +223,8 @@ class IntercomHttp:
                                        f"{error_text(response)}", status, error_codes(response))
                 if status >= 500 and not retry_server_errors:
                     raise ServerError(f"Intercom answered {status} on {path}: {error_text(response)}")
+                if status < 300 and not expect_json:
+                    return response
                 if status < 300:
                     try:
                         response.intercom_json = json.loads(response.content)  # type: ignore[attr-defined]

@@ -1,9 +1,13 @@
 """The ways Intercom hands out its data, each written once.
 
 - `IntercomStream`: a plain list in one answer (admins, tags, …), and the base of the rest.
+- `PageNumberStream`: `page`/`per_page` lists (articles, calls, …).
 - `SearchStream`: POST /…/search, incremental on `updated_at`, cursor in the body.
 - `ScrollStream`: the companies scroll, restarted when Intercom breaks it.
-- `DetailChildStream`: one GET per parent record (conversation parts, company segments).
+- `DetailChildStream`: one GET (or one paged list) per parent record (conversation parts, notes …).
+- `EmbeddedChildStream`: a list the parent record carries (contact tags, ticket parts), fetched
+  separately only when the parent's copy is truncated.
+- `exports.ExportJobStream`: the asynchronous export jobs.
 
 Streams (in `streams/`) are short declarations on top of these.
 """
@@ -19,7 +23,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from singer_sdk import RESTStream
-from singer_sdk.pagination import JSONPathPaginator, SinglePagePaginator
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
+from singer_sdk.pagination import JSONPathPaginator, PageNumberPaginator, SinglePagePaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from .client import IntercomHttp
@@ -53,6 +58,49 @@ class IntercomStream(RESTStream):
     primary_keys: ClassVar[tuple[str, ...]] = ("id",)
     records_key = "data"
     permission = "the scope this endpoint needs"  # named in the warning when Intercom answers 403
+    max_page_size = 150  # the endpoint's largest page: fewer requests
+    child_key: ClassVar[str | None] = None  # e.g. "contact_id": the context this stream gives its children
+
+    @property
+    def page_size(self) -> int:
+        return min(self.max_page_size, int(self.config.get("page_size") or self.max_page_size))
+
+    def get_child_context(self, record: dict, context: dict | None) -> dict:
+        key = self.child_key
+        if key is None:
+            return super().get_child_context(record, context)
+        for child in self.child_streams:
+            if isinstance(child, EmbeddedChildStream) and child.selected:
+                child.embedded[record["id"]] = child.embedded_list(record)
+        return {key: record["id"]}
+
+    # ACTIVATE_VERSION: a stream that reads its whole collection on every sync tells the target
+    # which version is complete, so rows deleted in Intercom can be removed there. Incremental
+    # streams and the children of incremental parents read only part of theirs and never do.
+    @property
+    def reads_whole_collection(self) -> bool:
+        if self.replication_method != REPLICATION_FULL_TABLE:
+            return False
+        parent = self.parent_stream_type
+        return parent is None or (parent.replication_key is None and not getattr(parent, "incremental", False))
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        # Children are announced once by their parent, not once per parent record.
+        return (self.parent_stream_type is None and self.reads_whole_collection
+                and self.config.get("emit_activate_version_messages", True))
+
+    def sync(self, context: dict | None = None) -> None:
+        children = [c for c in self.child_streams if c.selected and c.reads_whole_collection
+                    and self.config.get("emit_activate_version_messages", True)]
+        version = self._initialized_at // 1000
+        for child in children:
+            child._stream_version = version
+            child._write_activate_version_message(version)
+        super().sync(context)
+        # Again at the end, for targets that activate a version when its last record has arrived.
+        for stream in ([self] if self.selected and self.emit_activate_version_messages else []) + children:
+            stream._write_activate_version_message(stream._stream_version or version)
 
     @property
     def http(self) -> IntercomHttp:
@@ -98,6 +146,35 @@ class IntercomStream(RESTStream):
                                 self.name, self.permission, exc)
 
 
+class PageNumbers(PageNumberPaginator):
+    """Pages 1, 2, … until `total_pages` (in `pages` or at the top level) or an empty page."""
+
+    def __init__(self, records_key: str) -> None:
+        super().__init__(1)
+        self.records_key = records_key
+
+    def has_more(self, response) -> bool:
+        body = response.intercom_json
+        pages = body.get("pages") if isinstance(body.get("pages"), dict) else body
+        page, total = pages.get("page"), pages.get("total_pages")
+        if not body.get(self.records_key):
+            return False
+        return isinstance(page, int) and isinstance(total, int) and page < total
+
+
+class PageNumberStream(IntercomStream):
+    """`page`/`per_page` lists. Intercom adds items at the front of most of them, which only
+    repeats a record across a page boundary (the primary key dedupes it), never skips one."""
+
+    extra_params: ClassVar[dict[str, str]] = {}
+
+    def get_new_paginator(self):
+        return PageNumbers(self.records_key)
+
+    def get_url_params(self, context, next_page_token):
+        return {"page": next_page_token or 1, "per_page": self.page_size, **self.extra_params}
+
+
 class WindowedStream(IntercomStream):
     """Incremental on `updated_at` within a window frozen when the sync starts.
 
@@ -136,7 +213,7 @@ class SearchStream(WindowedStream):
     """POST /…/search for the window, ascending `updated_at`; the API's cursor walks a keyset,
     so nothing is lost at page boundaries."""
 
-    rest_method = "POST"
+    http_method = "POST"
     is_sorted = True
     # Contacts match dates by calendar day in the workspace's timezone: query whole days
     # around the window and keep the exact window on this side.
@@ -152,7 +229,7 @@ class SearchStream(WindowedStream):
             lower, upper = max(0, first - 2 * DAY), last + 2 * DAY
         else:
             lower, upper = first, last  # here `>` and `<` include the bound
-        pagination: dict[str, Any] = {"per_page": int(self.config.get("page_size") or 150)}
+        pagination: dict[str, Any] = {"per_page": self.page_size}
         if next_page_token:
             pagination["starting_after"] = next_page_token
         return {
@@ -212,27 +289,65 @@ class ScrollStream(IntercomStream):
 
 
 class DetailChildStream(IntercomStream):
-    """One GET per parent record; a parent deleted since it was listed (404) is skipped."""
+    """One GET (or one paged list) per parent record; a parent deleted since it was listed
+    (404) is skipped. `paged` children walk `page`/`per_page`."""
 
     parent_key: ClassVar[str]  # e.g. "conversation_id": the context key, also added to each record
     state_partitioning_keys: ClassVar[list[str]] = []  # state stays small: no partition per parent
+    paged = False
+
+    def get_new_paginator(self):
+        return PageNumbers(self.records_key) if self.paged else SinglePagePaginator()
+
+    def get_url_params(self, context, next_page_token):
+        return {"page": next_page_token or 1, "per_page": self.page_size} if self.paged else {}
 
     def request_records(self, context: dict | None) -> Iterable[dict]:
         assert context is not None
         try:
-            detail = self.http.get(self.get_url(context).removeprefix(self.url_base))
+            yield from super().request_records(context)
         except NotFoundError:
             self.logger.warning("Skipping %s %s: it was deleted after it was listed", self.parent_key,
                                 context[self.parent_key])
-            return
-        yield from self.records_from(detail, context)
-
-    def records_from(self, detail: dict, context: dict) -> Iterable[dict]:
-        return detail.get(self.records_key) or []
 
     def post_process(self, row: dict, context: dict | None = None) -> dict | None:
         row[self.parent_key] = context[self.parent_key] if context else None
         return self.conform(row)
+
+
+class EmbeddedChildStream(DetailChildStream):
+    """A list the parent record carries (contact.tags, ticket.ticket_parts). Intercom truncates
+    it (`has_more`, or fewer items than `total_count`); only then is the child's own endpoint read."""
+
+    embedded_field: ClassVar[str]  # the parent's field, e.g. "tags"
+    embedded_items: ClassVar[str] = "data"  # the list inside it
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.embedded: dict[str, list[dict] | None] = {}  # parent id → its complete list (filled by the parent)
+
+    def embedded_list(self, parent: dict) -> list[dict] | None:
+        """The parent's copy when it is complete, else None."""
+        listing = parent.get(self.embedded_field)
+        if not isinstance(listing, dict) or not isinstance(listing.get(self.embedded_items), list):
+            return None
+        items = listing[self.embedded_items]
+        total = listing.get("total_count")
+        if listing.get("has_more") or (isinstance(total, int) and total > len(items)):
+            return None
+        return items
+
+    def request_records(self, context: dict | None) -> Iterable[dict]:
+        assert context is not None
+        items = self.embedded.pop(context[self.parent_key], None)
+        if items is not None:
+            yield from items
+        else:
+            yield from super().request_records(context)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def parse_datetime(value: str) -> dt.datetime:

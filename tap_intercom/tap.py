@@ -5,7 +5,7 @@ from __future__ import annotations
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from .streams import conversations, people, workspace
+from .streams import conversations, exports, knowledge, people, tickets, workspace
 
 
 class TapIntercom(Tap):
@@ -28,12 +28,26 @@ class TapIntercom(Tap):
                     description="Intercom-Version header sent with every request."),
         th.Property("lookback_window_days", th.IntegerType, default=0,
                     description="Re-read this many days before the bookmark on each incremental sync."),
-        th.Property("page_size", th.IntegerType, default=150,
-                    description="Records per page on paginated endpoints (1–150)."),
+        th.Property("page_size", th.IntegerType,
+                    description="At most this many records per page (1–150); absent = the largest page each "
+                                "endpoint allows."),
         th.Property("request_timeout", th.NumberType, default=120,
                     description="Seconds before a request is abandoned and retried."),
         th.Property("user_agent", th.StringType, default="tap-intercom",
                     description="User-Agent header sent with every request."),
+        th.Property("custom_object_types", th.ArrayType(th.StringType), default=[],
+                    description="Custom object type identifiers to export, one stream `custom_object_<identifier>` "
+                                "each."),
+        th.Property("reporting_datasets", th.ArrayType(th.StringType), default=[],
+                    description="Reporting dataset ids to export through `reporting_data_export` (every attribute "
+                                "of each), e.g. conversation."),
+        th.Property("export_window_days", th.IntegerType, default=30,
+                    description="Days covered by one export job (content_data_export, reporting_data_export)."),
+        th.Property("export_job_timeout_minutes", th.NumberType, default=60,
+                    description="Minutes to wait for one export job before cancelling it and failing."),
+        th.Property("emit_activate_version_messages", th.BooleanType, default=True,
+                    description="Full-table streams send ACTIVATE_VERSION, so targets can drop rows deleted in "
+                                "Intercom."),
     ).to_dict()
 
     def discover_streams(self):
@@ -45,13 +59,45 @@ class TapIntercom(Tap):
             workspace.ContactAttributesStream(self),
             workspace.CompanyAttributesStream(self),
             workspace.ConversationAttributesStream(self),
+            workspace.AwayStatusReasonsStream(self),
+            workspace.OfficeHoursSchedulesStream(self),
+            workspace.BrandsStream(self),
+            workspace.EmailSettingsStream(self),
+            workspace.MacrosStream(self),
+            workspace.ActivityLogsStream(self),
             people.ContactsStream(self),
+            people.ContactTagsStream(self),
+            people.ContactCompaniesStream(self),
+            people.ContactSegmentsStream(self),
+            people.ContactSubscriptionsStream(self),
+            people.ContactNotesStream(self),
+            people.DataEventsStream(self),
             people.CompaniesStream(self),
             people.CompanySegmentsStream(self),
+            people.CompanyContactsStream(self),
+            people.CompanyNotesStream(self),
+            people.SubscriptionTypesStream(self),
             conversations.ConversationsStream(self),
             conversations.ConversationPartsStream(self),
+            conversations.ConversationHandlingEventsStream(self),
+            conversations.DeletedConversationsStream(self),
+            conversations.CallsStream(self),
+            tickets.TicketsStream(self),
+            tickets.TicketPartsStream(self),
+            tickets.TicketTypesStream(self),
+            tickets.TicketTypeAttributesStream(self),
+            tickets.TicketStatesStream(self),
+            knowledge.ArticlesStream(self),
+            knowledge.InternalArticlesStream(self),
+            knowledge.HelpCentersStream(self),
+            knowledge.HelpCenterCollectionsStream(self),
+            knowledge.NewsItemsStream(self),
+            knowledge.NewsfeedsStream(self),
+            knowledge.ContentSnippetsStream(self),
+            *(knowledge.CustomObjectStream(self, identifier) for identifier in self.config.get("custom_object_types") or []),
+            exports.ContentDataExportStream(self),
+            exports.ReportingDataExportStream(self),
         ]
-
 
 if __name__ == "__main__":
     TapIntercom.cli()

@@ -1,10 +1,10 @@
-"""Conversations and every part (message, note, assignment …) in them."""
+"""Conversations, every part (message, note, assignment …) in them, and their tombstones."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..mechanics import DetailChildStream, SearchStream
+from ..mechanics import DetailChildStream, PageNumberStream, SearchStream
 
 
 class ConversationsStream(SearchStream):
@@ -12,9 +12,7 @@ class ConversationsStream(SearchStream):
     path = "/conversations/search"
     records_key = "conversations"
     permission = "Read conversations"
-
-    def get_child_context(self, record: dict, context: dict | None) -> dict:
-        return {"conversation_id": record["id"]}
+    child_key = "conversation_id"
 
 
 class ConversationPartsStream(DetailChildStream):
@@ -26,12 +24,53 @@ class ConversationPartsStream(DetailChildStream):
     path = "/conversations/{conversation_id}"
     permission = "Read conversations"
 
-    def records_from(self, detail: dict, context: dict) -> Iterable[dict]:
-        listing = detail.get("conversation_parts") or {}
+    def parse_response(self, response) -> Iterable[dict]:
+        listing = response.intercom_json.get("conversation_parts") or {}
         parts = listing.get("conversation_parts") or []
         total = listing.get("total_count")
         if isinstance(total, int) and total > len(parts):
             # The API returns only the 500 most recent parts of a conversation.
             self.logger.warning("Conversation %s is truncated: Intercom returned %d of its %d parts",
-                                context["conversation_id"], len(parts), total)
+                                response.intercom_json.get("id"), len(parts), total)
         return parts
+
+
+class ConversationHandlingEventsStream(DetailChildStream):
+    """Opt-in: one request per changed conversation."""
+
+    name = "conversation_handling_events"
+    parent_stream_type = ConversationsStream
+    parent_key = "conversation_id"
+    path = "/conversations/{conversation_id}/handling_events"
+    records_key = "handling_events"
+    primary_keys = ("conversation_id", "timestamp", "type")
+    permission = "Read conversations"
+    selected_by_default = False
+
+
+class DeletedConversationsStream(PageNumberStream):
+    """Tombstones of deleted conversations, newest first: reading stops at the bookmark."""
+
+    name = "deleted_conversations"
+    path = "/conversations/deleted"
+    records_key = "conversations"
+    replication_key = "deleted_at"
+    max_page_size = 60
+    extra_params = {"order": "desc"}
+    permission = "Read conversations"
+
+    def request_records(self, context: dict | None) -> Iterable[dict]:
+        start = self.get_starting_timestamp(context)
+        since = int(start.timestamp()) - int(self.config.get("lookback_window_days") or 0) * 86_400 if start else 0
+        for record in super().request_records(context):
+            if isinstance(record.get("deleted_at"), int) and record["deleted_at"] < since:
+                return  # everything after this was deleted before the bookmark
+            yield record
+
+
+class CallsStream(PageNumberStream):
+    name = "calls"
+    path = "/calls"
+    max_page_size = 25
+    permission = "Read calls"
+

@@ -97,3 +97,23 @@ def sync(tmp_path):
         return result
 
     return run
+
+
+def discovered_catalog(tmp_path: Path, config: dict | None = None) -> dict:
+    """The tap's own discovery output (with `config`, for settings that add streams)."""
+    args = [*TAP, "--discover"]
+    if config is not None:
+        (tmp_path / "discover-config.json").write_text(json.dumps(config))
+        args += ["--config", str(tmp_path / "discover-config.json")]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def select(catalog: dict, streams) -> dict:
+    """The catalog with exactly `streams` selected ("all" = every stream, opt-in ones too)."""
+    for entry in catalog["streams"]:
+        chosen = streams == "all" or entry["tap_stream_id"] in streams
+        for metadata in entry["metadata"]:
+            metadata["metadata"]["selected"] = chosen
+    return catalog

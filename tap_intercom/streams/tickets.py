@@ -1,0 +1,64 @@
+"""Tickets, their parts, and the workspace's ticket types, attributes and states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..mechanics import EmbeddedChildStream, IntercomStream, SearchStream
+
+
+class TicketsStream(SearchStream):
+    name = "tickets"
+    path = "/tickets/search"
+    records_key = "tickets"
+    permission = "Read tickets"
+    child_key = "ticket_id"  # the ticket's `id` (GET /tickets/{id}), not its inbox number `ticket_id`
+
+
+class TicketPartsStream(EmbeddedChildStream):
+    """Each changed ticket's parts, from the ticket itself; GET /tickets/{id} only when truncated."""
+
+    name = "ticket_parts"
+    parent_stream_type = TicketsStream
+    parent_key = "ticket_id"
+    path = "/tickets/{ticket_id}"
+    embedded_field = "ticket_parts"
+    embedded_items = "ticket_parts"
+    permission = "Read tickets"
+
+    def parse_response(self, response) -> Iterable[dict]:
+        listing = response.intercom_json.get("ticket_parts") or {}
+        parts = listing.get("ticket_parts") or []
+        total = listing.get("total_count")
+        if isinstance(total, int) and total > len(parts):
+            self.logger.warning("Ticket %s is truncated: Intercom returned %d of its %d parts",
+                                response.intercom_json.get("id"), len(parts), total)
+        return parts
+
+
+class TicketTypesStream(IntercomStream):
+    name = "ticket_types"
+    path = "/ticket_types"
+    permission = "Read tickets"
+    child_key = "ticket_type_id"
+
+
+class TicketTypeAttributesStream(EmbeddedChildStream):
+    """The attributes each ticket type carries (never truncated: no request of its own)."""
+
+    name = "ticket_type_attributes"
+    parent_stream_type = TicketTypesStream
+    parent_key = "ticket_type_id"
+    path = "/ticket_types/{ticket_type_id}"
+    embedded_field = "ticket_type_attributes"
+    embedded_items = "ticket_type_attributes"
+    permission = "Read tickets"
+
+    def parse_response(self, response) -> Iterable[dict]:
+        return (response.intercom_json.get("ticket_type_attributes") or {}).get("ticket_type_attributes") or []
+
+
+class TicketStatesStream(IntercomStream):
+    name = "ticket_states"
+    path = "/ticket_states"
+    permission = "Read tickets"
