@@ -74,33 +74,43 @@ class IntercomStream(RESTStream):
                 child.embedded[record["id"]] = child.embedded_list(record)
         return {key: record["id"]}
 
-    # ACTIVATE_VERSION: a stream that reads its whole collection on every sync tells the target
-    # which version is complete, so rows deleted in Intercom can be removed there. Incremental
-    # streams and the children of incremental parents read only part of theirs and never do.
+    # ACTIVATE_VERSION: a stream that reads its whole collection on every sync tells the target,
+    # once every record is out, which version is complete, so rows deleted in Intercom can go.
+    # Only then: announced before the records (as the SDK does), a target would drop the old
+    # rows first and show a half-loaded table if the sync failed. Incremental streams and the
+    # children of incremental parents read part of their collection and never send it.
     @property
     def reads_whole_collection(self) -> bool:
         if self.replication_method != REPLICATION_FULL_TABLE:
             return False
-        parent = self.parent_stream_type
-        return parent is None or (parent.replication_key is None and not getattr(parent, "incremental", False))
+        if self.parent_stream_type is None:
+            return True
+        parent = next(s for s in self._tap.streams.values() if self in s.child_streams)
+        return parent.reads_whole_collection
 
     @property
     def emit_activate_version_messages(self) -> bool:
-        # Children are announced once by their parent, not once per parent record.
+        # Children are versioned by their parent's sync, not once per parent record.
         return (self.parent_stream_type is None and self.reads_whole_collection
                 and self.config.get("emit_activate_version_messages", True))
 
+    _activation_due = False
+
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        if self._activation_due:
+            super()._write_activate_version_message(full_table_version)
+
     def sync(self, context: dict | None = None) -> None:
-        children = [c for c in self.child_streams if c.selected and c.reads_whole_collection
-                    and self.config.get("emit_activate_version_messages", True)]
-        version = self._initialized_at // 1000
-        for child in children:
-            child._stream_version = version
-            child._write_activate_version_message(version)
-        super().sync(context)
-        # Again at the end, for targets that activate a version when its last record has arrived.
-        for stream in ([self] if self.selected and self.emit_activate_version_messages else []) + children:
-            stream._write_activate_version_message(stream._stream_version or version)
+        versioned_children = [c for c in self.child_streams if c.selected and c.reads_whole_collection
+                              and self.config.get("emit_activate_version_messages", True)]
+        for child in versioned_children:
+            child._stream_version = self._initialized_at // 1000  # the version their records carry
+        super().sync(context)  # sets this stream's own version when it is versioned
+        finished = [self] if self.selected and self.emit_activate_version_messages else []
+        for stream in finished + versioned_children:
+            stream._activation_due = True
+            stream._write_activate_version_message(stream._stream_version)
+            stream._activation_due = False
 
     @property
     def http(self) -> IntercomHttp:
