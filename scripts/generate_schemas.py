@@ -161,7 +161,8 @@ def nullable(*types: str) -> list[str]:
 
 
 def open_object(description: str | None = None) -> dict:
-    out: dict[str, Any] = {"type": ["object", "null"], "additionalProperties": True}
+    # `properties: {}` as well: singer-sdk's record conformance needs the key in array items.
+    out: dict[str, Any] = {"type": ["object", "null"], "properties": {}, "additionalProperties": True}
     if description:
         out["description"] = description
     return out

@@ -92,7 +92,7 @@ class ExportJobStream(IntercomStream):
                 job = self.wait_for(job)
                 status = job.get("status")
                 if status in DONE:
-                    return self.http.download(job["download_url"])
+                    return self.http.download(self.download_url(job))
                 if status == NO_DATA:
                     return b""
                 self.logger.warning("Export job %s for %s ended %s (try %d of %d)", job_id, window_text(window),
@@ -132,6 +132,9 @@ class ExportJobStream(IntercomStream):
             wait = min(wait * 1.5, POLL_CAP_SECONDS)
             job = self.http.get(self.status_path(job["job_identifier"]))
         return job
+
+    def download_url(self, job: dict) -> str:
+        return job["download_url"]
 
     def cancel(self, job_id: str) -> None:
         if not self.cancel_path:

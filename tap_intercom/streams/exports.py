@@ -61,8 +61,18 @@ class ReportingDataExportStream(ExportJobStream):
         return self.http.post(self.path, {"dataset_id": dataset["id"], "attribute_ids": attributes,
                                           "start_time": window[0], "end_time": window[1]})
 
+    @cached_property
+    def app_id(self) -> str:
+        """The workspace's id code, which the reporting job endpoints require."""
+        return str((self.http.get("/me").get("app") or {}).get("id_code") or "")
+
     def status_path(self, job_id: str) -> str:
-        return f"/export/reporting_data/{job_id}"
+        # client_id is required too but documented nowhere; the workspace code is accepted.
+        return f"/export/reporting_data/{job_id}?app_id={self.app_id}&client_id={self.app_id}"
+
+    def download_url(self, job: dict) -> str:
+        url = job["download_url"]
+        return url if "app_id=" in url else f"{url}{'&' if '?' in url else '?'}app_id={self.app_id}"
 
     def rows_to_records(self, rows: Iterator[dict], window, context) -> Iterable[dict]:
         for number, row in enumerate(rows, 1):
