@@ -92,21 +92,16 @@ STREAMS: dict[str, Source] = {
     "company_notes": Source("note", "company_id", (), ("id",)),
     # GET /events?summary=true: one summary per event name and contact, no id
     "data_events": Source("data_event_summary_item", "contact_id", (), ("contact_id", "name")),
+    # export files: the columns of the content export are described as `data_export_csv`
+    "content_data_export": Source("data_export_csv", None, (), ("receipt_id",)),
     # the template of every `custom_object_<type>` stream
     "custom_object_instance": Source("custom_object_instance", None, (), ("id",)),
 }
 
-# Export files (CSV) are not described by the OpenAPI description: their columns are the ones
-# Intercom documents for each export. Every record also says which window (one export job)
-# it came from and its row in that file.
-CONTENT_EXPORT_COLUMNS = (
-    "user_id", "user_external_id", "company_id", "email", "name", "ruleset_id", "content_id", "content_type",
-    "content_title", "ruleset_version_id", "receipt_id", "received_at", "series_id", "series_title", "node_id",
-    "first_reply", "first_completion", "first_series_completion", "first_series_disengagement",
-    "first_series_exit", "first_goal_success", "first_open", "first_click", "first_dismisall",
-    "first_unsubscribe", "first_hard_bounce",
-)
-EXPORT_MOMENT = re.compile(r"^received_at$|^first_")
+# Export-job streams: every record also says which window (one export job) it came from and
+# its row in that file (added by the tap). The reporting datasets are not described in the
+# OpenAPI description (their attributes come from GET /export/reporting_data/get_datasets at
+# run time), so a reporting row is an open object.
 WINDOW_COLUMNS = {
     "export_window_start": {"type": ["string", "null"], "format": "date-time",
                             "description": "Start of the export job's window (added by the tap; the bookmark)."},
@@ -114,12 +109,10 @@ WINDOW_COLUMNS = {
                           "description": "End of the export job's window (added by the tap)."},
     "row_number": {"type": ["integer", "null"], "description": "Row of the record in its export file (added by the tap)."},
 }
+ADDED = {"content_data_export": WINDOW_COLUMNS}
 
 
 def export_schemas() -> dict[str, dict]:
-    content = {column: {"type": ["string", "null"], **({"format": "date-time"} if EXPORT_MOMENT.search(column) else {})}
-               for column in CONTENT_EXPORT_COLUMNS}
-    content["receipt_id"] = {"type": "string", "description": "One delivery of one message to one person."}
     reporting = {
         "dataset_id": {"type": "string", "description": "The reporting dataset the row belongs to."},
         "data": open_object("The row: attribute id → value, as Intercom's export file has it."),
@@ -128,8 +121,6 @@ def export_schemas() -> dict[str, dict]:
     window = dict(WINDOW_COLUMNS, export_window_start=WINDOW_COLUMNS["export_window_start"] | {"type": "string"},
                   row_number=WINDOW_COLUMNS["row_number"] | {"type": "integer"})
     return {
-        "content_data_export": {"type": "object", "properties": {**content, **WINDOW_COLUMNS},
-                                "required": ["receipt_id"]},
         "reporting_data_export": {"type": "object", "properties": {**reporting, **window},
                                   "required": ["dataset_id", "export_window_start", "row_number"]},
     }
@@ -147,7 +138,7 @@ WIDEN: dict[tuple[str, str], tuple[str, ...]] = {
 
 ID_NAME = re.compile(r"^id$|_id$")
 IDS_NAME = re.compile(r"_ids$")
-UNIX_TIME = re.compile(r"unix timestamp", re.IGNORECASE)
+UNIX_TIME = re.compile(r"unix timestamp|^The first time\b", re.IGNORECASE)  # (export file's first_open …)
 # Integers named like moments are unix seconds even where the description does not say so
 # (company.updated_at: "The last time the company was updated.").
 MOMENT_NAME = re.compile(r"_at$")
@@ -348,12 +339,13 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{stream:30} ← {source.schema:28} not in this description: skipped", file=sys.stderr)
             continue
         schema = stream_schema(converter, source)
+        schema["properties"].update(ADDED.get(stream, {}))
         (args.out / f"{stream}.json").write_text(render(schema))
         print(f"{stream:30} ← {source.schema:28} {len(schema['properties']):3} properties, "
               f"key {list(source.primary_key)}")
     for stream, schema in export_schemas().items():
         (args.out / f"{stream}.json").write_text(render(schema))
-        print(f"{stream:30} ← export file columns          {len(schema['properties']):3} properties")
+        print(f"{stream:30} ← (run-time datasets)           {len(schema['properties']):3} properties")
     stale = sorted(p.name for p in args.out.glob("*.json") if p.stem not in STREAMS and p.stem not in export_schemas())
     if stale:
         print(f"not generated, remove if unused: {', '.join(stale)}", file=sys.stderr)

@@ -26,7 +26,7 @@ def unix(text: str) -> int:
 
 
 def export(tmp_path, sandbox, *, name="sync", state=None, streams=("content_data_export",), **overrides):
-    config = tap_config(sandbox, start_date=START, reporting_datasets=["conversation"], **overrides)
+    config = tap_config(sandbox, **{"start_date": START, "reporting_datasets": ["conversation"], **overrides})
     catalog = select(discovered_catalog(tmp_path, config), set(streams))
     return run_tap(tmp_path / name, config, catalog=catalog, state=state)
 
