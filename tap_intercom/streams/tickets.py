@@ -51,11 +51,16 @@ class TicketTypeAttributesStream(EmbeddedChildStream):
     parent_key = "ticket_type_id"
     path = "/ticket_types/{ticket_type_id}"
     embedded_field = "ticket_type_attributes"
-    embedded_items = "ticket_type_attributes"
     permission = "Read tickets"
 
+    def embedded_list(self, parent: dict) -> list[dict] | None:
+        # Intercom's answers hold the list under `data`; the 2.16 schema names it `ticket_type_attributes`.
+        listing = parent.get(self.embedded_field) or {}
+        items = listing.get("data", listing.get("ticket_type_attributes"))
+        return items if isinstance(items, list) else None
+
     def parse_response(self, response) -> Iterable[dict]:
-        return (response.intercom_json.get("ticket_type_attributes") or {}).get("ticket_type_attributes") or []
+        return self.embedded_list(response.intercom_json) or []
 
 
 class TicketStatesStream(IntercomStream):
