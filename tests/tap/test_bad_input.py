@@ -28,6 +28,11 @@ def run_cli(tmp_path, config: dict | None, *extra: str, state_text: str | None =
     ({**GOOD, "start_date": "last tuesday"}, None, "start_date is not an ISO 8601 date-time: 'last tuesday'"),
     ({**GOOD, "api_url": "http://intercom.example.com"}, None, "uses plain http to a non-loopback host"),
     ({**GOOD, "page_size": 500}, None, "page_size must be an integer from 1 to 150"),
+    ({**GOOD, "custom_object_types": "Order"}, None, "custom_object_types must be a list of names"),
+    ({**GOOD, "custom_object_types": ["Order", "order"]}, None, "gives two streams the same name"),
+    ({**GOOD, "reporting_datasets": [""]}, None, "reporting_datasets must be a list of names"),
+    ({**GOOD, "export_window_days": 0}, None, "export_window_days must be a whole number of days"),
+    ({**GOOD, "export_job_timeout_minutes": -1}, None, "export_job_timeout_minutes must be a positive number"),
     (GOOD, "{not json", "is not valid JSON"),
 ])
 def test_bad_input_is_one_clear_line(tmp_path, config, state_text, expected):
@@ -61,3 +66,19 @@ def test_forbidden_stream_is_skipped_and_others_go_on(make_sandbox, tmp_path):
     assert "Skipping stream 'teams': the access token lacks the 'Read admins' permission" in result.stderr
     streams = {json.loads(line).get("stream") for line in result.stdout.splitlines()}
     assert "admins" in streams and "contacts" in streams
+
+
+def test_unknown_custom_object_type_is_one_clear_line(make_sandbox, tmp_path):
+    sandbox = make_sandbox()
+    config = {"access_token": sandbox.config.token, "api_url": sandbox.url, "custom_object_types": ["Nope"]}
+    catalog_run = run_cli(tmp_path, config, "--discover")
+    catalog = json.loads(catalog_run.stdout)
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            metadata["metadata"]["selected"] = entry["tap_stream_id"] == "custom_object_nope"
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    result = run_cli(tmp_path, config, "--catalog", str(tmp_path / "catalog.json"))
+    assert result.returncode != 0
+    final = [line for line in result.stderr.splitlines() if line.strip()][-1]
+    assert final.startswith("tap-intercom: error: Intercom answered 404 on /custom_object_instances/Nope")
+    assert "Traceback" not in result.stderr
