@@ -26,9 +26,13 @@ from .mechanics import DAY, IntercomStream, parse_datetime, utc_now
 DONE = {"completed", "complete"}  # content exports say "completed", reporting exports "complete"
 GAVE_UP = {"failed", "canceled", "cancelled"}
 NO_DATA = "no_data"
-POLL_SECONDS = float(os.environ.get("TAP_INTERCOM_EXPORT_POLL_SECONDS", "5"))
 POLL_CAP_SECONDS = 60.0
 JOB_TRIES = 3
+
+
+def first_poll_seconds() -> float:
+    """The first wait between polls of a job (shortened through the environment in tests)."""
+    return float(os.environ.get("TAP_INTERCOM_EXPORT_POLL_SECONDS", "5"))
 
 
 class ExportJobStream(IntercomStream):
@@ -110,7 +114,7 @@ class ExportJobStream(IntercomStream):
         """Create the job; while Intercom's job slots are taken (by another client, or a job a killed
         sync left behind), wait for them to free up."""
         deadline = time.monotonic() + self.job_timeout_seconds
-        wait = POLL_SECONDS
+        wait = first_poll_seconds()
         while True:
             try:
                 return self.create_job(window, context)
@@ -123,7 +127,7 @@ class ExportJobStream(IntercomStream):
 
     def wait_for(self, job: dict) -> dict:
         deadline = time.monotonic() + self.job_timeout_seconds
-        wait = POLL_SECONDS
+        wait = first_poll_seconds()
         while job.get("status") not in DONE | GAVE_UP | {NO_DATA}:
             if time.monotonic() > deadline:
                 raise TransientError(f"{self.name}: export job {job['job_identifier']} did not finish within "
