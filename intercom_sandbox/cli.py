@@ -30,8 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate-limit", type=int, default=0, help="requests per 10-second window, 0 = off")
     parser.add_argument("--slow-ms", type=int, default=5000, help="how long a 'slow' fault waits")
     parser.add_argument("--scroll-page-size", type=int, default=50)
+    parser.add_argument("--export-job-seconds", type=float, default=0.5,
+                        help="wall time an export job takes before it completes")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND:SHARE|KIND:xN[@PATH]",
-                        help=f"inject a fault; kinds: {', '.join(FAULT_KINDS)}; e.g. 5xx:0.05 or 429:x20@/contacts")
+                        help=f"inject a fault; kinds: {', '.join(FAULT_KINDS)}; e.g. 5xx:0.05, 429:x20@/contacts, "
+                             "job_fail:x1, download_cut:x2@/download/content")
     return parser
 
 
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     config = SandboxConfig(token=args.token, seed=args.seed, scale=SCALES[args.scale].with_counts(**counts),
                            timezone=args.timezone, rate_limit=args.rate_limit, search_delay=args.search_delay,
-                           scroll_page_size=args.scroll_page_size)
+                           scroll_page_size=args.scroll_page_size, export_job_seconds=args.export_job_seconds)
     faults = Faults(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, slow_ms=args.slow_ms, rules=rules,
                     seed=args.seed)
     started = time.monotonic()

@@ -41,7 +41,7 @@ class RateLimiter:
             return allowed, headers
 
 
-FAULT_KINDS = ("5xx", "429", "slow", "malformed", "drop", "vanish")
+FAULT_KINDS = ("5xx", "429", "slow", "malformed", "drop", "vanish", "job_fail", "download_cut")
 
 
 @dataclass
@@ -51,7 +51,9 @@ class FaultRule:
     kinds: 5xx (500/502/503 answers), 429 (a rate-limit answer whatever the budget), slow
     (the answer waits `slow_ms`), malformed (a 200 whose JSON body is cut short), drop (the
     connection is closed without an answer), vanish (a conversation on a search page is
-    deleted right after the page is served, so its detail fetch finds a 404).
+    deleted right after the page is served, so its detail fetch finds a 404), job_fail (an export
+    job created by a matching request ends with status failed), download_cut (a matching export
+    download promises its full length, sends part of the body and closes the connection).
     """
 
     kind: str
