@@ -14,13 +14,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from .jsonio import encode, join_array
 from .pagination import BadCursor, cursor_pages, decode_cursor, encode_cursor, parse_per_page
 from .search import SearchError, SearchModel, parse_search_request
 from .world import CONVERSATION_CUSTOM, World
+
+if TYPE_CHECKING:
+    from .controls import Faults
 
 
 @dataclass
@@ -29,6 +32,8 @@ class Reply:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     served_ids: list[str] = field(default_factory=list)  # records on a search page (for the vanish fault)
+    content_type: str = "application/json; charset=utf-8"
+    cut_after: int | None = None  # send only this many body bytes, then close: an interrupted download
 
 
 def error_reply(status: int, code: str, message: str, field_name: str | None = None) -> Reply:
@@ -53,6 +58,17 @@ class Request:
     path: str
     query: dict[str, str]
     body: Any = None  # parsed JSON for POST
+    headers: Any = field(default_factory=dict)  # the HTTP headers (a case-insensitive mapping from the server)
+    base_url: str = ""  # the sandbox's own http://host:port, for absolute URLs such as download_url
+    faults: Faults | None = None  # for the faults a handler applies itself (job_fail, download_cut)
+    fired: list[str] = field(default_factory=list)  # those that fired, for the stats
+
+    def fault(self, kind: str) -> bool:
+        """Whether this request suffers the handler-applied fault `kind` (a counted rule is used up)."""
+        if self.faults is None or not self.faults.pick(self.method, self.path, (kind,)):
+            return False
+        self.fired.append(kind)
+        return True
 
 
 def envelope(parts: dict[str, Any], list_key: str, items: list[bytes]) -> bytes:
@@ -285,12 +301,11 @@ class IntercomApi:
 
     def _search_model(self, name: str, schema_name: str, per_page: int, contacts: bool = False) -> SearchModel:
         field_types = searchable_fields(self.world.spec["components"]["schemas"], schema_name)
-        custom = {"contact": "contact", "conversation": None}[name]
-        if custom:
-            for attribute in self.world.data_attributes[custom]:
+        if name == "contact":
+            for attribute in self.world.data_attributes["contact"]:
                 if attribute["custom"]:
                     field_types[attribute["full_name"]] = attribute["data_type"]
-        else:
+        elif name == "conversation":  # tickets (domains/tickets.py) have no custom_attributes
             for attr_name, kind in CONVERSATION_CUSTOM:
                 field_types[f"custom_attributes.{attr_name}"] = kind
         multi = {"tag_id", "segment_id", "company_id"} if contacts else {"contact_ids", "tag_ids", "teammate_ids"}
@@ -429,8 +444,9 @@ def without(record: dict, key: str) -> dict:
 
 
 MULTI_VALUED: dict[str, Callable[[World, dict, int], list]] = {
-    "tag_id": lambda w, r, i: [t["id"] for t in (r.get("tags") or {}).get("data") or []],
-    "company_id": lambda w, r, i: [c["id"] for c in (r.get("companies") or {}).get("data") or []],
+    # every tag / company of the contact, not only the 10 its record embeds
+    "tag_id": lambda w, r, i: [w.tables["tags"].ids[g] for g in w.contact_tag_indexes(i)],
+    "company_id": lambda w, r, i: [w.tables["companies"].ids[c] for c in w.contact_company_indexes(i)],
     "segment_id": lambda w, r, i: [],
     "contact_ids": lambda w, r, i: [c["id"] for c in (r.get("contacts") or {}).get("contacts") or []],
     "tag_ids": lambda w, r, i: [t["id"] for t in (r.get("tags") or {}).get("tags") or []],

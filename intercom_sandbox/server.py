@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .api import IntercomApi, Reply, Request, error_reply
 from .controls import Faults, RateLimiter, Stats
+from .domains.exports import ExportsDomain
 from .jsonio import decode, encode
 from .scale import SCALES, Scale
 from .world import World
@@ -37,6 +38,7 @@ class SandboxConfig:
     search_delay: int = 0  # seconds before a new contact shows up in search
     scroll_page_size: int = 50
     scroll_expiry: float = 60.0
+    export_job_seconds: float = 0.5  # wall time an export job takes to finish (Intercom's take minutes)
 
 
 class Sandbox:
@@ -50,6 +52,9 @@ class Sandbox:
         self.api = IntercomApi(self.world, scroll_page_size=self.config.scroll_page_size,
                                scroll_expiry=self.config.scroll_expiry)
         self.faults = faults or Faults(seed=self.config.seed)
+        for domain in self.world.domains:
+            if isinstance(domain, ExportsDomain):
+                domain.job_seconds = self.config.export_job_seconds
         self.limiter = RateLimiter(self.config.rate_limit, window_seconds=self.config.rate_window_seconds)
         self.stats = Stats()
         # Paths the token may not read (403), to imitate an app without a permission.
@@ -147,7 +152,11 @@ class Sandbox:
             if parsed is ValueError:
                 reply = error_reply(400, "parameter_invalid", "The request body is not valid JSON")
             else:
-                reply = self.api.handle(found[1], Request(method, path, query, parsed), found[2])
+                # URLs the sandbox hands out (download_url) use the origin the client called.
+                base_url = f"http://{headers['Host']}" if headers.get("Host") else self.url
+                request = Request(method, path, query, parsed, headers=headers, base_url=base_url, faults=self.faults)
+                reply = self.api.handle(found[1], request, found[2])
+                fault = fault or next(iter(request.fired), None)
                 if fault == "malformed" and reply.status == 200:
                     reply = Reply(200, reply.body[: max(1, len(reply.body) // 2)])
                 if reply.served_ids and path == "/conversations/search" and self.faults.pick(method, path,
@@ -191,13 +200,9 @@ class Sandbox:
                 world.clock.offset = int(payload.get("offset", 0))
                 result = {"now": world.clock.now()}
             else:
-                for domain in world.domains:
-                    try:
-                        result = domain.control(action, payload)
-                        break
-                    except KeyError:
-                        continue
-                else:
+                try:
+                    result = world.domain_control(action, payload)
+                except KeyError:
                     return error_reply(404, "not_found", f"No control action {method} {path}")
         except (KeyError, TypeError, ValueError) as exc:
             return error_reply(400, "parameter_invalid", str(exc))
@@ -238,12 +243,22 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
             return
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(reply.body)
+        if reply.cut_after is None:
+            self.wfile.write(reply.body)
+            return
+        # An interrupted download: the full length was promised, part of the body comes, the connection ends.
+        self.wfile.write(reply.body[:reply.cut_after])
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve
 

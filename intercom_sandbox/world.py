@@ -53,7 +53,8 @@ CONTACT_STANDARD = [("name", "string"), ("email", "string"), ("phone", "string")
 COMPANY_STANDARD = [("name", "string"), ("company_id", "string"), ("created_at", "date"),
                     ("updated_at", "date"), ("monthly_spend", "float"), ("size", "integer")]
 
-KINDS = ("admins", "teams", "tags", "segments", "contacts", "companies", "conversations", "tickets")
+KINDS = ("admins", "teams", "tags", "segments", "contacts", "companies", "conversations")  # tickets: domains/tickets.py
+EMBEDDED_LIMIT = 10  # a contact embeds at most 10 tags and 10 companies; its own endpoints list them all
 
 
 class Clock:
@@ -121,11 +122,9 @@ class World:
             "contacts": lambda i: hex_id(0x6A000000 + self.seed % 0xFFFF, i),
             "companies": lambda i: hex_id(0x5C000000 + self.seed % 0xFFFF, i),
             "conversations": lambda i: str(100_000_000 + i),
-            "tickets": lambda i: str(700_000 + i),
         }
         counts = {"admins": s.admins, "teams": s.teams, "tags": s.tags, "segments": s.segments,
-                  "contacts": s.contacts, "companies": s.companies, "conversations": s.conversations,
-                  "tickets": s.tickets}
+                  "contacts": s.contacts, "companies": s.companies, "conversations": s.conversations}
         for kind in KINDS:
             created, updated = self._timestamps(kind, counts[kind])
             table = Table(kind, [id_makers[kind](i) for i in range(counts[kind])], created, updated)
@@ -157,6 +156,20 @@ class World:
             self.part_counts[(c * 7919) % s.conversations] = PART_CAP + 20 + c * 37
         self.added_parts: dict[int, list[int]] = {}  # conversation → created_at of parts added later
         self.part_updates: dict[tuple[int, int], int] = {}
+        # A few contacts have more tags / companies than they embed (EMBEDDED_LIMIT), so a client must
+        # read /contacts/{id}/tags and /contacts/{id}/companies for them. Own rng: the rest stays as it was.
+        heavy = random.Random(f"{self.seed}:heavy contacts")
+        some = min(s.contacts, max(3, s.contacts // 100))
+        self.many_tags: dict[int, list[int]] = {}
+        self.many_companies: dict[int, list[int]] = {}
+        if s.tags > EMBEDDED_LIMIT:
+            for i in heavy.sample(range(s.contacts), some):
+                self.many_tags[i] = sorted(heavy.sample(range(s.tags), heavy.randint(11, min(15, s.tags))))
+        if s.companies > EMBEDDED_LIMIT:
+            for i in heavy.sample(range(s.contacts), some):
+                self.many_companies[i] = heavy.sample(range(s.companies), heavy.randint(11, min(14, s.companies)))
+        for i, companies in self.many_companies.items():
+            self.contact_companies[2 * i: 2 * i + 2] = array("i", companies[:2])  # conversations use the first
 
     # Small helpers --------------------------------------------------------------------
 
@@ -191,6 +204,19 @@ class World:
     def _pick(self, rng: random.Random, kind: str, k: int) -> list[int]:
         n = len(self.tables[kind])
         return sorted({rng.randrange(n) for _ in range(k)}) if n else []
+
+    def contact_company_indexes(self, i: int) -> list[int]:
+        """Every company of contact i (not only the embedded ones), without repeats."""
+        if i in self.many_companies:
+            return self.many_companies[i]
+        return list(dict.fromkeys(c for c in self.contact_companies[2 * i: 2 * i + 2] if c >= 0))
+
+    def contact_tag_indexes(self, i: int) -> list[int]:
+        """Every tag of contact i; drawn from the seeded tag count, so new tags don't reshuffle them."""
+        if i in self.many_tags:
+            return self.many_tags[i]
+        rng = self.rng("contact_tags", i)
+        return sorted({rng.randrange(self.scale.tags) for _ in range(rng.choice((0, 0, 1, 2, 3)))})
 
     def _tag_basic(self, i: int) -> dict:
         tag = self.tables["tags"].record(i)
@@ -262,8 +288,8 @@ class World:
         t = self.tables["contacts"]
         cid = t.ids[i]
         name = self._name(rng)
-        companies = [c for c in self.contact_companies[2 * i: 2 * i + 2] if c >= 0]
-        tags = self._pick(rng, "tags", rng.choice((0, 0, 1, 2, 3)))
+        companies = self.contact_company_indexes(i)
+        tags = self.contact_tag_indexes(i)
         created = t.created_at[i]
         return self.factory.build("contact", rng, {
             "type": "contact", "id": cid, "workspace_id": WORKSPACE_ID, "external_id": f"user-{i}",
@@ -274,13 +300,14 @@ class World:
             "owner_id": self._ref("admins", i % len(self.tables["admins"])) if i % 3 else None,
             "custom_attributes": self._custom(rng, CONTACT_CUSTOM),
             "companies": self.factory.build("contact_companies", rng, {
-                "url": f"/contacts/{cid}/companies", "total_count": len(companies), "has_more": False,
+                "url": f"/contacts/{cid}/companies", "total_count": len(companies),
+                "has_more": len(companies) > EMBEDDED_LIMIT,
                 "data": [{"id": self._ref("companies", c), "type": "company",
-                          "url": f"/companies/{self._ref('companies', c)}"} for c in companies]}),
+                          "url": f"/companies/{self._ref('companies', c)}"} for c in companies[:EMBEDDED_LIMIT]]}),
             "tags": self.factory.build("contact_tags", rng, {
-                "url": f"/contacts/{cid}/tags", "total_count": len(tags), "has_more": False,
+                "url": f"/contacts/{cid}/tags", "total_count": len(tags), "has_more": len(tags) > EMBEDDED_LIMIT,
                 "data": [{"id": self._ref("tags", g), "type": "tag", "url": f"/tags/{self._ref('tags', g)}"}
-                         for g in tags]}),
+                         for g in tags[:EMBEDDED_LIMIT]]}),
         })
 
     def _render_companies(self, i: int) -> dict:
@@ -331,13 +358,6 @@ class World:
         if isinstance(record.get("statistics"), dict):
             record["statistics"]["count_conversation_parts"] = self.part_count(i)
         return record
-
-
-    def _render_tickets(self, i: int) -> dict:
-        rng = self.rng("ticket", i)
-        t = self.tables["tickets"]
-        return self.factory.build("ticket", rng, {"type": "ticket", "id": t.ids[i], "ticket_id": str(i + 1),
-                                                  "created_at": t.created_at[i]})
 
     # Conversation parts -------------------------------------------------------------------
 
@@ -456,6 +476,15 @@ class World:
         self.tables[kind] = table
         self.id_makers[kind] = id_maker
         return table
+
+    def domain_control(self, action: str, payload: dict) -> Any:
+        """A domain's own control action (e.g. ticket_add_parts); KeyError when no domain has it."""
+        for domain in self.domains:
+            try:
+                return domain.control(action, payload)
+            except KeyError:
+                continue
+        raise KeyError(f"no control action {action!r}")
 
     def ground_truth(self, stream: str) -> list[dict]:
         with self.lock:

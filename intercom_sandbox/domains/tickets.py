@@ -1,9 +1,184 @@
-"""Placeholder: filled in by the work on issue 4."""
+"""Tickets: POST /tickets/search and GET /tickets/{id}, with their parts.
+
+Ticket parts work like conversation parts (world.py): a deterministic count per ticket,
+spread from the ticket's created_at to its updated_at, plus parts added later through the
+`ticket_add_parts` control. A search result embeds the 25 most recent parts, GET
+/tickets/{id} the 500 most recent; `total_count` always counts them all.
+"""
 
 from __future__ import annotations
 
+import random
+from array import array
+from typing import Any
+
+from ..api import not_found
+from ..world import PART_CAP, PHRASES, SEED_START, SUBJECTS, WORKSPACE_ID
 from . import Domain
+
+SEARCH_PART_CAP = 25  # parts a ticket embeds in search results
+PART_ID_STRIDE = 100_000  # part ids are 3_000_000_000 + ticket index * stride + part index
+
+# (name, icon, category) of the workspace's ticket types
+TICKET_TYPES = [("Bug", "🐞", "Customer"), ("Question", "❓", "Customer"), ("Refund", "💸", "Back-office"),
+                ("Incident", "🚨", "Tracker")]
+# (category, internal label, external label) of the ticket states
+TICKET_STATES = [("submitted", "New", "Submitted"), ("in_progress", "With Dev Team", "In progress"),
+                 ("waiting_on_customer", "Waiting on you", "Waiting on you"), ("resolved", "Resolved", "Résolu")]
+TICKET_PART_TYPES = ["comment", "comment", "note", "assignment", "ticket_state_updated_by_admin",
+                     "ticket_attribute_updated_by_admin"]
 
 
 class TicketsDomain(Domain):
-    pass
+    def __init__(self, world) -> None:
+        super().__init__(world)
+        s = world.scale
+        created, updated = world._timestamps("tickets", s.tickets)
+        self.table = world.add_table("tickets", [self.ticket_id(i) for i in range(s.tickets)], created, updated,
+                                     render=self._render, id_maker=self.ticket_id)
+        rng = random.Random(f"{world.seed}:ticket relations")
+        contacts = max(1, s.contacts)
+        self.ticket_contact = array("i", (rng.randrange(contacts) for _ in range(s.tickets)))
+        avg = max(1, s.parts_per_conversation)
+        self.part_counts = array("i", (rng.randint(1, 2 * avg - 1) for _ in range(s.tickets)))
+        # Long tickets: more parts than a search result embeds, and the first more than GET returns.
+        for k, t in enumerate(rng.sample(range(s.tickets), min(s.tickets, max(3, s.tickets // 20)))):
+            self.part_counts[t] = PART_CAP + 20 if k == 0 else SEARCH_PART_CAP + 1 + (k * 37) % 200
+        # Seeded parts end at the ticket's seeded updated_at: touching a ticket later doesn't move them.
+        self.parts_end = array("q", updated)
+        self.added_parts: dict[int, list[int]] = {}  # ticket → created_at of parts added later
+        self.states = [self._state(k) for k in range(len(TICKET_STATES))]
+        self.types = [self._type(k) for k in range(len(TICKET_TYPES))]
+
+    @staticmethod
+    def ticket_id(i: int) -> str:
+        return str(700_000 + i)
+
+    # Records ----------------------------------------------------------------------------------
+
+    def _state(self, k: int) -> dict:
+        category, internal, external = TICKET_STATES[k]
+        return {"type": "ticket_state", "id": str(7_490 + k), "category": category,
+                "internal_label": internal, "external_label": external}
+
+    def _type(self, k: int) -> dict:
+        name, icon, category = TICKET_TYPES[k]
+        created = SEED_START + k * 86_400 * 30
+        return self.world.factory.build("ticket_type", self.world.rng("ticket_type", k), {
+            "type": "ticket_type", "id": str(1 + k), "name": name, "icon": icon, "category": category,
+            "description": f"{name} tickets", "archived": False, "created_at": created, "updated_at": created + 3600,
+            "workspace_id": WORKSPACE_ID, "ticket_states": {"type": "list", "data": self.states},
+        })
+
+    def _render(self, t: int) -> dict:
+        world, table = self.world, self.table
+        rng = world.rng("ticket", t)
+        state = self.states[rng.randrange(len(self.states))]
+        ticket_type = self.types[t % len(self.types)]
+        contact = self.ticket_contact[t]
+        contacts = [{"type": "contact", "id": self._contact_id(t), "external_id": f"user-{contact}"}]
+        admins, teams = len(world.tables["admins"]), len(world.tables["teams"])
+        subject = rng.choice(SUBJECTS)
+        return world.factory.build("ticket", rng, {
+            "type": "ticket", "id": table.ids[t], "ticket_id": str(t + 1), "category": ticket_type["category"],
+            "created_at": table.created_at[t], "updated_at": table.updated_at[t],
+            "ticket_type": ticket_type, "ticket_state": state, "open": state["category"] != "resolved",
+            "admin_assignee_id": int(world.tables["admins"].ids[t % admins]) if admins and t % 4 else 0,
+            "team_assignee_id": int(world.tables["teams"].ids[t % teams]) if teams and t % 3 else 0,
+            "contacts": {"type": "contact.list", "contacts": contacts},
+            "ticket_attributes": {"_default_title_": subject, "_default_description_": rng.choice(PHRASES)},
+            "ticket_parts": self.parts_list(t, SEARCH_PART_CAP),
+        })
+
+    def _contact_id(self, t: int) -> str:
+        contacts = self.world.tables["contacts"]
+        c = self.ticket_contact[t]
+        return contacts.ids[c] if c < len(contacts) else "0"  # a workspace without contacts
+
+    def detail(self, t: int) -> dict:
+        """GET /tickets/{id}: the ticket with its 500 most recent parts."""
+        return dict(self.table.record(t), ticket_parts=self.parts_list(t, PART_CAP))
+
+    # Parts ------------------------------------------------------------------------------------
+
+    def part_count(self, t: int) -> int:
+        return self.part_counts[t] + len(self.added_parts.get(t, ()))
+
+    def part_created_at(self, t: int, j: int) -> int:
+        seeded = self.part_counts[t]
+        if j >= seeded:
+            return self.added_parts[t][j - seeded]
+        start = self.table.created_at[t]
+        end = max(start, min(self.parts_end[t], self.table.updated_at[t]))
+        return start if seeded == 1 else start + (end - start) * j // (seeded - 1)
+
+    def render_part(self, t: int, j: int) -> dict:
+        world = self.world
+        rng = world.rng("ticket_part", t * PART_ID_STRIDE + j)
+        created = self.part_created_at(t, j)
+        admins = world.tables["admins"]
+        if j % 2 and len(admins):
+            admin = admins.record((t + j) % len(admins))
+            author = {"type": "admin", "id": admin["id"], "name": admin["name"], "email": admin["email"]}
+        else:
+            author = {"type": "user", "id": self._contact_id(t), "name": "Customer",
+                      "email": f"user-{self.ticket_contact[t]}@example.com"}
+        return world.factory.build("ticket_part", rng, {
+            "type": "ticket_part", "id": str(3_000_000_000 + t * PART_ID_STRIDE + j),
+            "part_type": TICKET_PART_TYPES[j % len(TICKET_PART_TYPES)], "body": f"<p>{rng.choice(PHRASES)}</p>",
+            "created_at": created, "updated_at": created, "author": author,
+        })
+
+    def parts_list(self, t: int, cap: int) -> dict:
+        """The `ticket_parts` object holding the `cap` most recent parts, oldest first."""
+        total = self.part_count(t)
+        return {"type": "ticket_part.list", "total_count": total,
+                "ticket_parts": [self.render_part(t, j) for j in range(max(0, total - cap), total)]}
+
+    def add_parts(self, ticket_id: str, count: int = 1, *, at: int | None = None) -> dict:
+        """New parts on a (possibly old) ticket: its updated_at moves to the newest part."""
+        with self.world.lock:
+            t = self.table.find(ticket_id)
+            if t is None:
+                raise ValueError(f"no live tickets record with id {ticket_id!r}")
+            now = self.world.clock.now() if at is None else at
+            self.added_parts.setdefault(t, []).extend([now] * int(count))
+            self.table.update(t, now)
+            return self.table.record(t)
+
+    # Domain hooks -------------------------------------------------------------------------------
+
+    def on_create(self, kind: str, i: int) -> None:
+        if kind == "tickets":
+            self.ticket_contact.append(i % max(1, len(self.world.tables["contacts"])))
+            self.part_counts.append(1)
+            self.parts_end.append(self.table.updated_at[i])
+
+    def control(self, action: str, payload: dict[str, Any]) -> Any:
+        if action != "ticket_add_parts":
+            raise KeyError(action)
+        if "ticket_id" not in payload:
+            raise ValueError("ticket_add_parts needs a ticket_id")  # not a KeyError: that means "not ours"
+        return self.add_parts(payload["ticket_id"], payload.get("count", 1), at=payload.get("at"))
+
+    def ground_truth(self, stream: str) -> list[dict] | None:
+        if stream == "tickets":
+            return [self.table.record(t) for t in self.table.live()]
+        if stream == "ticket_parts":  # only what GET /tickets/{id} can return: the 500 most recent
+            return [dict(part, ticket_id=self.table.ids[t])
+                    for t in self.table.live() for part in self.parts_list(t, PART_CAP)["ticket_parts"]]
+        return None
+
+    def routes(self, api) -> list:
+        api.search_models["tickets"] = api._search_model("ticket", "ticket", 20)
+
+        def search(request):
+            return api._search(request, "tickets", "tickets", "ticket.list")
+
+        def ticket(request, ticket_id: str):
+            t = self.table.find(ticket_id)
+            if t is None:
+                raise not_found("Ticket Not Found")
+            return api._json(self.detail(t))
+
+        return [("POST", r"/tickets/search", search), ("GET", r"/tickets/(?P<ticket_id>[^/]+)", ticket)]
