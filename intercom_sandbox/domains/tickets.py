@@ -43,7 +43,8 @@ class TicketsDomain(Domain):
         self.part_counts = array("i", (rng.randint(1, 2 * avg - 1) for _ in range(s.tickets)))
         # Long tickets: more parts than a search result embeds, and the first more than GET returns.
         for k, t in enumerate(rng.sample(range(s.tickets), min(s.tickets, max(3, s.tickets // 20)))):
-            self.part_counts[t] = PART_CAP + 20 if k == 0 else SEARCH_PART_CAP + 1 + (k * 37) % 200
+            over_cap = k == 0 and s.long_conversations  # the scale's "threads over the 500-part cap"
+            self.part_counts[t] = PART_CAP + 20 if over_cap else SEARCH_PART_CAP + 1 + (k * 37) % 200
         # Seeded parts end at the ticket's seeded updated_at: touching a ticket later doesn't move them.
         self.parts_end = array("q", updated)
         self.added_parts: dict[int, list[int]] = {}  # ticket → created_at of parts added later

@@ -25,7 +25,8 @@ from tap_intercom.tap import TapIntercom
 PORT = 18765
 FROZEN_AT = "2026-11-20T12:00:00Z"
 CASSETTES = Path(__file__).parent / "cassettes"
-STREAMS = ["admins", "tags", "contacts", "conversations", "conversation_parts", "companies", "company_segments"]
+STREAMS = ["admins", "tags", "contacts", "contact_tags", "conversations", "conversation_parts", "companies",
+           "company_segments", "tickets", "ticket_parts", "deleted_conversations", "macros"]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,8 @@ def recording_sandbox(record_mode):
     if record_mode == "none":
         yield None
         return
-    scale = SCALES["small"].with_counts(contacts=40, companies=20, conversations=6, long_conversations=0)
+    scale = SCALES["small"].with_counts(contacts=40, companies=20, conversations=6, tickets=8,
+                                                long_conversations=0)
     with Sandbox(SandboxConfig(scale=scale, seed=11), port=PORT) as sandbox:
         yield sandbox
 
@@ -86,6 +88,8 @@ def test_replayed_sync_shapes_every_record(recording_sandbox):
     assert contact["updated_at"].endswith("Z")
     assert isinstance(contact["custom_attributes"], dict)
     assert {p["conversation_id"] for p in records["conversation_parts"]} == {c["id"] for c in records["conversations"]}
+    assert {p["ticket_id"] for p in records["ticket_parts"]} <= {t["id"] for t in records["tickets"]}
+    assert {t["contact_id"] for t in records["contact_tags"]} <= {c["id"] for c in records["contacts"]}
     stamps = [c["updated_at"] for c in records["contacts"]]
     assert stamps == sorted(stamps)
     state = [m for m in messages if m["type"] == "STATE"][-1]["value"]
