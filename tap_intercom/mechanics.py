@@ -325,6 +325,18 @@ class DetailChildStream(IntercomStream):
         return self.conform(row)
 
 
+def thread_parts(stream: IntercomStream, detail: dict, field: str) -> list[dict]:
+    """The parts in `detail[field][field]` (conversation_parts, ticket_parts). Intercom returns only
+    the 500 most recent parts of a thread; a thread with more is logged as truncated."""
+    listing = detail.get(field) or {}
+    parts = listing.get(field) or []
+    total = listing.get("total_count")
+    if isinstance(total, int) and total > len(parts):
+        stream.logger.warning("%s %s is truncated: Intercom returned %d of its %d parts",
+                              detail.get("type", "thread").capitalize(), detail.get("id"), len(parts), total)
+    return parts
+
+
 class EmbeddedChildStream(DetailChildStream):
     """A list the parent record carries (contact.tags, ticket.ticket_parts). Intercom truncates
     it (`has_more`, or fewer items than `total_count`); only then is the child's own endpoint read."""

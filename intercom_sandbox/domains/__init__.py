@@ -7,14 +7,13 @@ streams. The core objects (admins … conversations) live in `world.py` and `api
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..api import IntercomApi, Reply
+    from ..api import IntercomApi
     from ..world import World
 
-Route = tuple[str, str, "Callable[..., Reply]"]  # (method, path regex, handler)
+Route = tuple[str, str, Any]  # (method, path regex, handler(request, **path groups) -> Reply)
 
 
 class Domain:

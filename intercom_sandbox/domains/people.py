@@ -9,7 +9,6 @@ deleted parent's endpoints answer 404; deleted linked records are left out of th
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from ..api import ApiError, Reply, envelope, not_found
 from ..jsonio import encode

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..mechanics import DetailChildStream, PageNumberStream, SearchStream
+from ..mechanics import DetailChildStream, PageNumberStream, SearchStream, thread_parts
 
 
 class ConversationsStream(SearchStream):
@@ -25,14 +25,7 @@ class ConversationPartsStream(DetailChildStream):
     permission = "Read conversations"
 
     def parse_response(self, response) -> Iterable[dict]:
-        listing = response.intercom_json.get("conversation_parts") or {}
-        parts = listing.get("conversation_parts") or []
-        total = listing.get("total_count")
-        if isinstance(total, int) and total > len(parts):
-            # The API returns only the 500 most recent parts of a conversation.
-            self.logger.warning("Conversation %s is truncated: Intercom returned %d of its %d parts",
-                                response.intercom_json.get("id"), len(parts), total)
-        return parts
+        return thread_parts(self, response.intercom_json, "conversation_parts")
 
 
 class ConversationHandlingEventsStream(DetailChildStream):

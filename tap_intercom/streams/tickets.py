@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..mechanics import EmbeddedChildStream, IntercomStream, SearchStream
+from ..mechanics import EmbeddedChildStream, IntercomStream, SearchStream, thread_parts
 
 
 class TicketsStream(SearchStream):
@@ -27,13 +27,7 @@ class TicketPartsStream(EmbeddedChildStream):
     permission = "Read tickets"
 
     def parse_response(self, response) -> Iterable[dict]:
-        listing = response.intercom_json.get("ticket_parts") or {}
-        parts = listing.get("ticket_parts") or []
-        total = listing.get("total_count")
-        if isinstance(total, int) and total > len(parts):
-            self.logger.warning("Ticket %s is truncated: Intercom returned %d of its %d parts",
-                                response.intercom_json.get("id"), len(parts), total)
-        return parts
+        return thread_parts(self, response.intercom_json, "ticket_parts")
 
 
 class TicketTypesStream(IntercomStream):

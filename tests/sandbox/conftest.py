@@ -1,9 +1,23 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
+import yaml
 
 from intercom_sandbox import Sandbox
+
+
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "intercom-openapi" / "2.16" / "api.intercom.io.yaml"
+
+
+@pytest.fixture(scope="session")
+def spec_dict():
+    """The official 2.16 description, parsed once (conformance tests deep-copy it)."""
+    if not SPEC.exists():
+        pytest.skip(f"the official OpenAPI description is not beside the repo ({SPEC})")
+    return yaml.load(SPEC.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 class Client:

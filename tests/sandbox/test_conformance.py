@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
-import pytest
 import requests
-import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "intercom-openapi" / "2.16" / "api.intercom.io.yaml"
 EVERYTHING = {"field": "updated_at", "operator": ">", "value": 0}
-
-
-@pytest.fixture(scope="module")
-def spec_dict():
-    if not SPEC.exists():
-        pytest.skip(f"the official OpenAPI description is not beside the repo ({SPEC})")
-    return yaml.load(SPEC.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def endpoint_calls(world):

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from .test_conformance import conformance_violations, spec_dict  # noqa: F401 - spec_dict is a fixture
+from .test_conformance import conformance_violations
 from .test_domain_workspace import assert_exactly_once, ids, walk_pages
 
 

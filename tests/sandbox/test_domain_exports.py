@@ -17,7 +17,7 @@ from intercom_sandbox.domains.exports import CONTENT_COLUMNS, ExportsDomain
 from intercom_sandbox.world import SEED_END, SEED_START, WORKSPACE_ID
 
 from .conftest import Client
-from .test_conformance import conformance_violations, spec_dict  # noqa: F401 - spec_dict is a fixture
+from .test_conformance import conformance_violations
 
 DAY = 86_400
 OCTET = {"Accept": "application/octet-stream"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_conformance import conformance_violations, spec_dict  # noqa: F401 - spec_dict is a fixture
+from .test_conformance import conformance_violations
 from .test_domain_workspace import assert_control_api_round_trip, assert_exactly_once, ids, walk_pages
 
 # (path, list key, stream, default per_page, largest per_page)

@@ -8,7 +8,7 @@ import pytest
 from intercom_sandbox.world import EMBEDDED_LIMIT
 
 from .conftest import Client, walk_search
-from .test_conformance import conformance_violations, spec_dict  # noqa: F401 - spec_dict is a fixture
+from .test_conformance import conformance_violations
 
 # stream → (path template, list key, paged)
 CONTACT_CHILDREN = {

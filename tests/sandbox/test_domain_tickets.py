@@ -9,7 +9,7 @@ import requests
 from intercom_sandbox.domains.tickets import SEARCH_PART_CAP
 
 from .conftest import walk_search
-from .test_conformance import conformance_violations, spec_dict  # noqa: F401 - spec_dict is a fixture
+from .test_conformance import conformance_violations
 
 EVERYTHING = {"field": "updated_at", "operator": ">", "value": 0}
 ASCENDING = {"field": "updated_at", "order": "ascending"}

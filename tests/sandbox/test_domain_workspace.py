@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from .test_conformance import conformance_violations, spec_dict  # noqa: F401 - spec_dict is a fixture
+from .test_conformance import conformance_violations
 
 
 def ids(records):
