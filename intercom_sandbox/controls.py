@@ -141,6 +141,17 @@ class Stats:
             self.by_route: Counter[str] = Counter()
             self.by_status: Counter[int] = Counter()
             self.faults: Counter[str] = Counter()
+            self.in_flight = 0
+            self.max_in_flight = 0  # most API requests being answered at once (the client's concurrency)
+
+    def started(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def finished(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def record(self, route: str, status: int, fault: str | None = None) -> None:
         with self._lock:
@@ -153,4 +164,5 @@ class Stats:
     def snapshot(self) -> dict:
         with self._lock:
             return {"requests": self.requests, "by_route": dict(self.by_route),
-                    "by_status": {str(k): v for k, v in self.by_status.items()}, "faults": dict(self.faults)}
+                    "by_status": {str(k): v for k, v in self.by_status.items()}, "faults": dict(self.faults),
+                    "max_in_flight": self.max_in_flight}

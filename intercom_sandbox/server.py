@@ -95,6 +95,15 @@ class Sandbox:
 
     def answer(self, method: str, target: str, headers: Any, body: bytes) -> Reply | None:
         """The reply to one request, or None to drop the connection."""
+        if target.startswith("/_sandbox/"):
+            return self._answer(method, target, headers, body)
+        self.stats.started()
+        try:
+            return self._answer(method, target, headers, body)
+        finally:
+            self.stats.finished()
+
+    def _answer(self, method: str, target: str, headers: Any, body: bytes) -> Reply | None:
         split = urlsplit(target)
         path = split.path.rstrip("/") or "/"
         query = dict(parse_qsl(split.query, keep_blank_values=True))

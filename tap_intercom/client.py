@@ -76,57 +76,83 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 
 class RateLimiter:
-    """Paces requests by Intercom's headers so that a window's budget is spread evenly.
+    """Paces every request of the process by Intercom's headers, so that concurrent workers
+    share one budget and a window's budget is spread evenly over the window.
 
-    Intercom allows a fixed number of requests per 10-second window and says how many
-    are left (`X-RateLimit-Remaining`) and when the window resets (`X-RateLimit-Reset`).
-    Requests start no faster than the remaining budget over the remaining time allows,
-    and wait for the reset when nothing is left, so 429s stay rare even when several
-    workers share the budget.
+    Intercom allows a fixed number of requests per 10-second window and says how many are
+    left (`X-RateLimit-Remaining`) and when the window resets (`X-RateLimit-Reset`). A header
+    counts only the requests Intercom had seen when it answered, so requests still in flight
+    are taken off it. Starts are spaced by the time left over the budget left; with nothing
+    left, everyone waits for the reset. Before the first answer (budget unknown) one request
+    goes at a time. No wait is ever longer than one window, whatever the clocks say.
     """
 
-    WINDOW_SECONDS = 10.0  # no wait is ever longer than one window, whatever the clocks say
+    WINDOW_SECONDS = 10.0
 
     def __init__(self, clock=time.time, sleep=time.sleep) -> None:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self.remaining: int | None = None  # requests left in the window, counting our own starts
+        self.limit: int | None = None  # the window's budget, once Intercom has said it
+        self.remaining: int | None = None  # requests left in the window, our own starts counted
         self.reset_at: float = 0.0
+        self.in_flight = 0
+        self.unmetered = False  # answers came back without rate-limit headers
         self._next_start = 0.0
         self.waited_seconds = 0.0
 
+    def _reserve(self, now: float) -> tuple[float, bool]:
+        """(seconds to wait, whether a start was reserved); without one, wait and ask again."""
+        if now >= self.reset_at and self.limit is not None:
+            # A new window: the full budget, less what is still in flight (until an answer says).
+            self.reset_at = now + self.WINDOW_SECONDS
+            self.remaining = self.limit - self.in_flight
+            self._next_start = now
+        if self.remaining is None or now >= self.reset_at:
+            # Budget unknown: one request at a time until the first answer tells it (or shows
+            # that nobody is counting: answers without rate-limit headers).
+            return (0.0, True) if self.in_flight == 0 or self.unmetered else (0.02, False)
+        if self.remaining <= 0:
+            return min(self.reset_at - now, self.WINDOW_SECONDS) + random.uniform(0.05, 0.25), False
+        spacing = min(self.reset_at - now, self.WINDOW_SECONDS) / self.remaining
+        start = max(now, self._next_start)
+        self._next_start = start + spacing
+        self.remaining -= 1
+        return start - now, True
+
     def acquire(self) -> None:
-        with self._lock:
-            now = self._clock()
-            if self.remaining is None or now >= self.reset_at:
-                self.remaining = None  # a new window: unknown budget until the next answer
-                start = now
-            elif self.remaining <= 0:
-                start = now + min(self.reset_at - now, self.WINDOW_SECONDS) + random.uniform(0.05, 0.25)
-                self.remaining = None
-            else:
-                spacing = min(self.reset_at - now, self.WINDOW_SECONDS) / self.remaining
-                start = max(now, self._next_start)
-                self._next_start = start + spacing
-                self.remaining -= 1
-        wait = start - now
-        if wait > 0:
-            self.waited_seconds += wait
-            self._sleep(wait)
+        while True:
+            with self._lock:
+                wait, reserved = self._reserve(self._clock())
+                if reserved:
+                    self.in_flight += 1
+            if wait > 0:
+                self.waited_seconds += wait
+                self._sleep(wait)
+            if reserved:
+                return
 
     def observe(self, headers: Any) -> None:
-        try:
-            remaining = int(headers["X-RateLimit-Remaining"])
-            reset_at = float(headers["X-RateLimit-Reset"])
-        except (KeyError, TypeError, ValueError):
-            return
+        """An answer arrived (headers may be None when none came back): it is no longer in flight."""
         with self._lock:
-            if reset_at > self.reset_at or self.remaining is None:
-                self.reset_at, self.remaining = reset_at, remaining
+            self.in_flight = max(0, self.in_flight - 1)
+            try:
+                limit = int(headers["X-RateLimit-Limit"])
+                remaining = int(headers["X-RateLimit-Remaining"])
+                reset_at = float(headers["X-RateLimit-Reset"])
+            except (KeyError, TypeError, ValueError):
+                self.unmetered = headers is not None and self.limit is None
+                return
+            self.limit = limit
+            if reset_at <= self._clock():
+                return  # an answer from a window that has ended
+            left = remaining - self.in_flight  # requests Intercom has not counted yet will use these
+            if self.remaining is None or abs(reset_at - self.reset_at) > 0.5:
+                # Intercom's window, not our estimate of it
+                self.reset_at, self.remaining = reset_at, left
                 self._next_start = 0.0
             else:
-                self.remaining = min(self.remaining, remaining)
+                self.remaining = min(self.remaining, left)
 
     def exhausted_until(self, reset_at: float | None) -> float:
         """After a 429: no budget left until the reset; returns the seconds to wait."""
@@ -165,9 +191,9 @@ class IntercomHttp:
             raise TransientError(f"refusing to follow a next-page URL on another host: {urlsplit(url).hostname}")
         return url
 
-    def get(self, path: str, params: dict | None = None, *, retry_server_errors: bool = True) -> Any:
+    def get(self, path: str, params: dict | None = None, *, retry_errors: bool = True) -> Any:
         request = requests.Request("GET", self.base_url + path, params=params)
-        return self.send(self.session.prepare_request(request), retry_server_errors=retry_server_errors).intercom_json
+        return self.send(self.session.prepare_request(request), retry_errors=retry_errors).intercom_json
 
     def post(self, path: str, body: dict) -> Any:
         request = requests.Request("POST", self.base_url + path, json=body)
@@ -178,12 +204,14 @@ class IntercomHttp:
         request = requests.Request("GET", self.check_origin(url), headers={"Accept": "application/octet-stream"})
         return self.send(self.session.prepare_request(request), expect_json=False).content
 
-    def send(self, request: requests.PreparedRequest, *, retry_server_errors: bool = True,
+    def send(self, request: requests.PreparedRequest, *, retry_errors: bool = True,
              expect_json: bool = True) -> requests.Response:
         """The response, its JSON body parsed as `response.intercom_json`; raises the tap's errors.
 
-        With retry_server_errors=False a 5xx raises ServerError at once (a broken scroll
-        cannot be retried, only restarted).
+        With retry_errors=False a 5xx, a lost answer or a broken body raises ServerError at
+        once: a scroll page whose answer was lost may have been served already (the scroll moved
+        on), so it cannot be asked for again, only the scroll restarted. 429s are still waited
+        out: Intercom serves nothing with them.
         """
         request.headers.update({k: v for k, v in self.session.headers.items() if k not in request.headers})
         path = urlsplit(request.url or "").path
@@ -194,6 +222,7 @@ class IntercomHttp:
             try:
                 response = self.session.send(request, timeout=self.timeout)
             except RETRIABLE_EXCEPTIONS as exc:
+                self.limiter.observe(None)
                 problem = f"{type(exc).__name__} on {request.method} {path}"
             else:
                 self.requests_sent += 1
@@ -221,7 +250,7 @@ class IntercomHttp:
                 if 400 <= status < 500:
                     raise RequestError(f"Intercom answered {status} on {request.method} {path}: "
                                        f"{error_text(response)}", status, error_codes(response))
-                if status >= 500 and not retry_server_errors:
+                if status >= 500 and not retry_errors:
                     raise ServerError(f"Intercom answered {status} on {path}: {error_text(response)}")
                 if status < 300 and not expect_json:
                     return response
@@ -233,6 +262,8 @@ class IntercomHttp:
                         problem = f"a 200 whose body is not JSON on {path}"
                 else:
                     problem = f"{status} on {request.method} {path}"
+            if not retry_errors:
+                raise ServerError(f"{problem} (not retried)")
             errors += 1
             if errors >= MAX_ERROR_TRIES:
                 raise TransientError(f"giving up after {errors} tries: {problem}")

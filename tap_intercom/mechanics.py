@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,6 +42,16 @@ def schema_directory() -> Path:
 
 SCHEMAS = SchemaDirectory(schema_directory())
 DAY = 86_400
+
+
+def worker_pool(tap: Any) -> ThreadPoolExecutor:
+    """The tap's one pool of request workers (`max_concurrency`), made on first use."""
+    pool = getattr(tap, "_intercom_pool", None)
+    if pool is None:
+        pool = ThreadPoolExecutor(max_workers=int(tap.config.get("max_concurrency") or 8),
+                                  thread_name_prefix="intercom")
+        tap._intercom_pool = pool
+    return pool
 
 
 def shared_http(tap: Any) -> IntercomHttp:
@@ -145,15 +157,41 @@ class IntercomStream(RESTStream):
 
     forbidden = False  # set after a 403: the rest of the stream (every other parent) is skipped too
 
+    def keeps(self, row: dict) -> bool:
+        """Whether post_process will keep this raw record (children are fetched only for those)."""
+        return True
+
     def get_records(self, context: dict | None) -> Iterable[dict]:
         if self.forbidden:
             return
         try:
-            yield from super().get_records(context)
+            records = super().get_records(context)
+            fetchers = [c for c in self.child_streams if c.selected and isinstance(c, DetailChildStream)]
+            yield from self.prefetching(records, fetchers) if fetchers else records
         except ForbiddenError as exc:
             self.forbidden = True
             self.logger.warning("Skipping stream '%s': the access token lacks the '%s' permission (%s)",
                                 self.name, self.permission, exc)
+
+
+    def prefetching(self, records: Iterable[dict], fetchers: list[DetailChildStream]) -> Iterator[dict]:
+        """The records, in order, while the children's requests of the next ones already run.
+
+        The SDK syncs a parent's children before it writes the parent, one parent at a time;
+        here the children of up to `2 × max_concurrency` parents ahead are fetched by the shared
+        worker pool, so the requests overlap but records and STATE come out exactly as before.
+        Memory holds that window of parents, not the stream.
+        """
+        pool = worker_pool(self._tap)
+        ahead: deque[dict] = deque()
+        for record in records:
+            if self.keeps(record):
+                for child in fetchers:
+                    child.prefetch(record, pool)
+            ahead.append(record)
+            if len(ahead) > 2 * pool._max_workers:
+                yield ahead.popleft()
+        yield from ahead
 
 
 class PageNumbers(PageNumberPaginator):
@@ -211,12 +249,13 @@ class WindowedStream(IntercomStream):
             first -= int(self.config.get("lookback_window_days") or 0) * DAY
         return max(0, first), int(self.get_replication_key_signpost(self.context).timestamp())
 
-    def post_process(self, row: dict, context: dict | None = None) -> dict | None:
+    def keeps(self, row: dict) -> bool:
         first, last = self.window
         updated = row.get("updated_at")
-        if isinstance(updated, int) and not first <= updated <= last:
-            return None
-        return self.conform(row)
+        return not isinstance(updated, int) or first <= updated <= last
+
+    def post_process(self, row: dict, context: dict | None = None) -> dict | None:
+        return self.conform(row) if self.keeps(row) else None
 
 
 class SearchStream(WindowedStream):
@@ -259,7 +298,7 @@ class ScrollStream(IntercomStream):
     """
 
     scroll_path = "/companies/scroll"
-    max_restarts = 5
+    max_restarts = 10
     # Seconds between tries while another scroll is open (it expires after 60 s unused).
     scroll_exists_wait = float(os.environ.get("TAP_INTERCOM_SCROLL_EXISTS_WAIT_SECONDS", "15"))
     scroll_exists_tries = 6
@@ -283,12 +322,12 @@ class ScrollStream(IntercomStream):
         while page.get("data"):
             yield from page["data"]
             page = self.http.get(self.scroll_path, {"scroll_param": page["scroll_param"]},
-                                 retry_server_errors=False)
+                                 retry_errors=False)
 
     def _first_page(self) -> dict:
         for attempt in range(self.scroll_exists_tries):
             try:
-                return self.http.get(self.scroll_path, retry_server_errors=False)
+                return self.http.get(self.scroll_path, retry_errors=False)
             except RequestError as exc:
                 if "scroll_exists" not in exc.codes or attempt == self.scroll_exists_tries - 1:
                     raise
@@ -312,8 +351,25 @@ class DetailChildStream(IntercomStream):
     def get_url_params(self, context, next_page_token):
         return {"page": next_page_token or 1, "per_page": self.page_size} if self.paged else {}
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.prefetched: dict[str, Future] = {}  # parent id → its records, being fetched by a worker
+
+    def prefetch(self, parent: dict, pool: ThreadPoolExecutor) -> None:
+        """Start fetching this child's records for a parent the SDK will reach soon."""
+        context = {self.parent_key: parent["id"]}
+        if not self.forbidden and self.needs_request(parent):
+            self.prefetched[parent["id"]] = pool.submit(lambda: list(self.fetch(context)))
+
+    def needs_request(self, parent: dict) -> bool:
+        return True
+
     def request_records(self, context: dict | None) -> Iterable[dict]:
         assert context is not None
+        future = self.prefetched.pop(context[self.parent_key], None)
+        yield from future.result() if future is not None else self.fetch(context)
+
+    def fetch(self, context: dict) -> Iterable[dict]:
         try:
             yield from super().request_records(context)
         except NotFoundError:
@@ -358,6 +414,9 @@ class EmbeddedChildStream(DetailChildStream):
         if listing.get("has_more") or (isinstance(total, int) and total > len(items)):
             return None
         return items
+
+    def needs_request(self, parent: dict) -> bool:
+        return self.embedded_list(parent) is None
 
     def request_records(self, context: dict | None) -> Iterable[dict]:
         assert context is not None

@@ -31,6 +31,9 @@ class TapIntercom(Tap):
         th.Property("page_size", th.IntegerType,
                     description="At most this many records per page (1–150); absent = the largest page each "
                                 "endpoint allows."),
+        th.Property("max_concurrency", th.IntegerType, default=8,
+                    description="Requests in flight at once for the per-parent children (conversation parts, "
+                                "ticket details, notes …); all share one rate-limit budget."),
         th.Property("request_timeout", th.NumberType, default=120,
                     description="Seconds before a request is abandoned and retried."),
         th.Property("user_agent", th.StringType, default="tap-intercom",

@@ -6,6 +6,7 @@ import pytest
 
 from intercom_sandbox import FaultRule
 
+from .conftest import discovered_catalog, select, tap_config
 from .test_sync import CORE_STREAMS, assert_matches_ground_truth
 
 
@@ -27,7 +28,8 @@ def fast_retries(monkeypatch):
 ])
 def test_sync_completes_with_every_record_despite_faults(make_sandbox, sync, fast_retries, rules):
     # A one-second rate-limit window keeps each 429 wait short (Intercom's is ten seconds).
-    sandbox = make_sandbox(contacts=150, companies=130, conversations=60, rate_window_seconds=1)
+    # A scroll whose answer was lost is restarted once the old one expires (Intercom: a minute).
+    sandbox = make_sandbox(contacts=150, companies=130, conversations=60, rate_window_seconds=1, scroll_expiry=1.0)
     sandbox.faults.configure(rules=rules)
     result = sync(sandbox, page_size=30)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -38,9 +40,10 @@ def test_sync_completes_with_every_record_despite_faults(make_sandbox, sync, fas
         assert "deleted after it was listed" in result.stderr
 
 
-def test_rate_limit_is_respected_without_errors(make_sandbox, sync, fast_retries):
+def test_rate_limit_is_respected_without_errors(make_sandbox, sync, fast_retries, tmp_path):
     sandbox = make_sandbox(contacts=60, companies=40, conversations=30, rate_limit=8, rate_window_seconds=1)
-    result = sync(sandbox, page_size=20)
+    catalog = select(discovered_catalog(tmp_path, tap_config(sandbox)), set(CORE_STREAMS))
+    result = sync(sandbox, catalog=catalog, page_size=20)
     assert result.returncode == 0, result.stderr[-3000:]
     assert_matches_ground_truth(sandbox, result.records)
     # Paced by the headers, the tap rarely meets a 429 at all.
