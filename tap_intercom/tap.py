@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from .streams import conversations, exports, knowledge, people, tickets, workspace
 
 
 class TapIntercom(Tap):
     name = "tap-intercom"
+    message_writer_class = MsgSpecWriter  # several times faster than the json module, same Singer lines
 
     config_jsonschema = th.PropertiesList(
         th.Property("access_token", th.StringType, required=True, secret=True,
