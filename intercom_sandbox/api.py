@@ -308,6 +308,8 @@ class IntercomApi:
         elif name == "conversation":  # tickets (domains/tickets.py) have no custom_attributes
             for attr_name, kind in CONVERSATION_CUSTOM:
                 field_types[f"custom_attributes.{attr_name}"] = kind
+        if not contacts:
+            field_types["id"] = "ordered_string"  # clients page conversations by `id > last id`
         multi = {"tag_id", "segment_id", "company_id"} if contacts else {"contact_ids", "tag_ids", "teammate_ids"}
         for f in multi:
             field_types[f] = "string"

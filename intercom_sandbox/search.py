@@ -37,6 +37,8 @@ OPERATORS_BY_TYPE: dict[str, frozenset[str]] = {
     "float": EQUALITY_OPERATORS | RANGE_OPERATORS,
     "boolean": EQUALITY_OPERATORS,
     "date": EQUALITY_OPERATORS | RANGE_OPERATORS,
+    # conversation and ticket ids: strings that also take > and < (clients page by `id > last id`)
+    "ordered_string": EQUALITY_OPERATORS | RANGE_OPERATORS,
 }
 DAY_GRAIN_DATE_OPERATORS = frozenset({"=", ">", "<"})
 TAG_FIELD = "tag_id"
@@ -302,6 +304,15 @@ def _element_test(field: str, field_type: str, query_operator: str, value: Any,
 
     Negative operators (!=, NIN, !~) get the test of their positive twin; the caller negates.
     """
+    if field_type == "ordered_string":  # compared as text ("" is before every id)
+        if isinstance(value, (list, bool)) or value is None:
+            raise invalid(f"Field '{field}' expects a string, got {value!r}")
+        wanted_id = str(value)
+        operator = NEGATIONS.get(query_operator, query_operator)
+        if model.inclusive_ranges and operator in (">", "<"):
+            operator += "="
+        compare = {"=": str.__eq__, ">": str.__gt__, ">=": str.__ge__, "<": str.__lt__, "<=": str.__le__}[operator]
+        return lambda v: compare(str(v), wanted_id)
     operator = NEGATIONS.get(query_operator, query_operator)
     if operator == "IN":
         if not isinstance(value, list):
@@ -386,6 +397,8 @@ def _query_value(field: str, field_type: str, value: Any) -> Any:
     if field_type in ("integer", "date"):
         if _is_int(value):
             return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)  # clients send 1577869200.0 (singer-io does) and Intercom takes it
         if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
             return int(value)  # Intercom takes "1577869200" for a date
         expected = "a date (unix timestamp in seconds)" if field_type == "date" else "an integer"
