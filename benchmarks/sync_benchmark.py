@@ -27,6 +27,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -106,7 +107,7 @@ def singer_io_python() -> Path:
     return python
 
 
-def command_for(run: str, url: str, folder: Path) -> tuple[list[str], dict]:
+def command_for(run: str, url: str, folder: Path, args) -> tuple[list[str], dict]:
     env = {**os.environ, "SANDBOX_URL": url}
     config = {"access_token": TOKEN, "start_date": "2000-01-01T00:00:00Z", "user_agent": "benchmark"}
     if run == "singer-io":
@@ -119,7 +120,7 @@ def command_for(run: str, url: str, folder: Path) -> tuple[list[str], dict]:
         (folder / "catalog.json").write_text(json.dumps(select(json.loads(discovered.stdout))))
         return [str(python), str(wrapper), "--config", str(folder / "config.json"),
                 "--catalog", str(folder / "catalog.json")], env
-    config.update({"api_url": url, "max_concurrency": 1 if run == "tap-serial" else None})
+    config.update({"api_url": url, "max_concurrency": 1 if run == "tap-serial" else args.max_concurrency})
     config = {k: v for k, v in config.items() if v is not None}
     (folder / "config.json").write_text(json.dumps(config))
     tap = str(ROOT / ".venv" / "bin" / "tap-intercom")
@@ -129,18 +130,45 @@ def command_for(run: str, url: str, folder: Path) -> tuple[list[str], dict]:
     return [tap, "--config", str(folder / "config.json"), "--catalog", str(folder / "catalog.json")], env
 
 
+class PeakMemory:
+    """The process's peak resident memory (VmHWM), sampled until it exits.
+
+    Not ru_maxrss: Linux carries the forking parent's peak into the child's, and this parent
+    holds the sandbox's ground truth."""
+
+    def __init__(self, pid: int) -> None:
+        self.status, self.peak_kb, self.done = Path(f"/proc/{pid}/status"), 0, threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.05):
+            try:
+                line = next(l for l in self.status.read_text().splitlines() if l.startswith("VmHWM:"))
+            except (OSError, StopIteration):  # exited (or a zombie without memory)
+                return
+            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+
+    def stop(self) -> int:
+        """Peak in MB; call once stdout is closed (the process is exiting, its memory at its peak)."""
+        self.thread.join()
+        return round(self.peak_kb / 1024)
+
+
 def measure(run: str, args) -> dict:
     sandbox, url = start_sandbox(args)
     try:
         floor = floor_requests(url)
         with tempfile.TemporaryDirectory() as tmp:
-            command, env = command_for(run, url, Path(tmp))
+            command, env = command_for(run, url, Path(tmp), args)
             control(url, "stats/reset", {})
             started = time.monotonic()
             with open(Path(tmp) / "stderr.log", "w") as stderr:
                 process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, env=env)
+                peak = PeakMemory(process.pid)
                 records = sum(1 for line in process.stdout if line.startswith(b'{"type":"RECORD"')
                               or line.startswith(b'{"type": "RECORD"'))
+                peak_rss_mb = peak.stop()
                 _, status, usage = os.wait4(process.pid, 0)
             wall = time.monotonic() - started
             if status != 0:
@@ -153,7 +181,7 @@ def measure(run: str, args) -> dict:
     floor_seconds = floor / (args.rate_limit / 10)
     return {"run": run, "wall_seconds": round(wall, 1), "requests": stats["requests"], "records": records,
             "records_per_second": round(records / wall, 1), "rate_limited_429": stats["by_status"].get("429", 0),
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_mb": peak_rss_mb,
             "floor_requests": floor, "floor_seconds": round(floor_seconds, 1),
             "ratio_to_floor": round(wall / floor_seconds, 2)}
 
@@ -174,6 +202,7 @@ def main() -> None:
     parser.add_argument("--jitter-ms", type=int, default=30)
     parser.add_argument("--rate-limit", type=int, default=1667, help="requests per 10-second window")
     parser.add_argument("--runs", default="tap,tap-serial,singer-io")
+    parser.add_argument("--max-concurrency", type=int, help="for the `tap` run (default: the tap's own)")
     args = parser.parse_args()
     results = []
     for run in args.runs.split(","):

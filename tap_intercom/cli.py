@@ -56,7 +56,7 @@ def check_config(config: dict) -> None:
     lookback = config.get("lookback_window_days", 0)
     if not isinstance(lookback, int) or lookback < 0:
         raise ConfigError(f"lookback_window_days must be a whole number of days ≥ 0, got {lookback!r}")
-    concurrency = config.get("max_concurrency", 8)
+    concurrency = config.get("max_concurrency", 32)
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 64:
         raise ConfigError(f"max_concurrency must be a whole number from 1 to 64, got {concurrency!r}")
     timeout = config.get("request_timeout", 120)

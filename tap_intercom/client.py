@@ -8,7 +8,6 @@ from `X-RateLimit-*` headers is shared by everything the tap does.
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import os
 import random
@@ -17,6 +16,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 import requests
 
 from .errors import AuthError, ConfigError, ForbiddenError, NotFoundError, RequestError, ServerError, TransientError
@@ -33,6 +33,7 @@ REGION_HOSTS = {
 MAX_ERROR_TRIES = 8
 BACKOFF_BASE_SECONDS = float(os.environ.get("TAP_INTERCOM_BACKOFF_BASE_SECONDS", "1.0"))
 BACKOFF_CAP_SECONDS = 60.0
+decode_json = msgspec.json.Decoder().decode  # a few times faster than the json module
 MAX_RATE_LIMIT_WAITS = 60  # consecutive 429s on one request before giving up (~10 minutes)
 RETRIABLE_EXCEPTIONS = (
     requests.ConnectionError,
@@ -182,6 +183,11 @@ class IntercomHttp:
             "Accept": "application/json",
             "User-Agent": config.get("user_agent") or "tap-intercom",
         })
+        # requests reads proxy and CA-bundle variables from the environment on every request;
+        # the host never changes, so read them once here and stop it looking again.
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        self.session.trust_env = False
         self.requests_sent = 0
         self.rate_limited = 0
 
@@ -256,9 +262,9 @@ class IntercomHttp:
                     return response
                 if status < 300:
                     try:
-                        response.intercom_json = json.loads(response.content)  # type: ignore[attr-defined]
+                        response.intercom_json = decode_json(response.content)  # type: ignore[attr-defined]
                         return response
-                    except ValueError:
+                    except ValueError:  # msgspec.DecodeError is one
                         problem = f"a 200 whose body is not JSON on {path}"
                 else:
                     problem = f"{status} on {request.method} {path}"

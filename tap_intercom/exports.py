@@ -86,6 +86,10 @@ class ExportJobStream(IntercomStream):
             found = bool(data)
             if data:
                 yield from self.rows_to_records(parse_csv(data), window, context)
+            else:
+                # No row carries this window's start into the bookmark: move it there directly,
+                # so the next sync does not ask again for the empty windows before it.
+                self._increment_stream_state({self.replication_key: iso(window[0])}, context=context)
 
     def run_job(self, window: tuple[int, int], context: dict | None) -> bytes:
         """The export file of one window (b"" when Intercom has no data for it)."""

@@ -15,6 +15,8 @@ Streams (in `streams/`) are short declarations on top of these.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import logging
 import os
 import time
 from collections import deque
@@ -24,14 +26,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
-from singer_sdk import RESTStream
+from singer_sdk import RESTStream, metrics
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
-from singer_sdk.pagination import JSONPathPaginator, PageNumberPaginator, SinglePagePaginator
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator, SinglePagePaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from .client import IntercomHttp
 from .errors import ForbiddenError, NotFoundError, RequestError, ServerError, TransientError
 from .records import compile_transform
+from .slices import walk_side_by_side
 
 
 def schema_directory() -> Path:
@@ -48,7 +54,7 @@ def worker_pool(tap: Any) -> ThreadPoolExecutor:
     """The tap's one pool of request workers (`max_concurrency`), made on first use."""
     pool = getattr(tap, "_intercom_pool", None)
     if pool is None:
-        pool = ThreadPoolExecutor(max_workers=int(tap.config.get("max_concurrency") or 8),
+        pool = ThreadPoolExecutor(max_workers=int(tap.config.get("max_concurrency") or 32),
                                   thread_name_prefix="intercom")
         tap._intercom_pool = pool
     return pool
@@ -79,12 +85,7 @@ class IntercomStream(RESTStream):
 
     def get_child_context(self, record: dict, context: dict | None) -> dict:
         key = self.child_key
-        if key is None:
-            return super().get_child_context(record, context)
-        for child in self.child_streams:
-            if isinstance(child, EmbeddedChildStream) and child.selected:
-                child.embedded[record["id"]] = child.embedded_list(record)
-        return {key: record["id"]}
+        return super().get_child_context(record, context) if key is None else {key: record["id"]}
 
     # ACTIVATE_VERSION: a stream that reads its whole collection on every sync tells the target,
     # once every record is out, which version is complete, so rows deleted in Intercom can go.
@@ -118,6 +119,9 @@ class IntercomStream(RESTStream):
         for child in versioned_children:
             child._stream_version = self._initialized_at // 1000  # the version their records carry
         super().sync(context)  # sets this stream's own version when it is versioned
+        for child in self.child_streams:
+            if isinstance(child, DetailChildStream):
+                child.finish_metrics()
         finished = [self] if self.selected and self.emit_activate_version_messages else []
         for stream in finished + versioned_children:
             stream._activation_due = True
@@ -148,11 +152,54 @@ class IntercomStream(RESTStream):
     def parse_response(self, response) -> Iterable[dict]:
         yield from response.intercom_json.get(self.records_key) or []
 
+    # Records are conformed by `records.compile_transform` in post_process, in one compiled pass;
+    # the SDK's generic walk over every value would cost more than the rest of the sync.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
     @cached_property
     def conform(self):
-        return compile_transform(self.schema) or (lambda record: record)
+        return compile_transform(self.schema, self._unmapped) or (lambda record: record)
+
+    @cached_property
+    def _unmapped_seen(self) -> set[str]:
+        return set()
+
+    def _unmapped(self, path: str) -> None:
+        if path not in self._unmapped_seen:
+            self._unmapped_seen.add(path)
+            self.logger.warning("Stream '%s': property '%s' is not in its schema; dropped", self.name, path)
+
+    @cached_property
+    def _deselects_properties(self) -> bool:
+        return not all(self.mask.values())
+
+    def _generate_record_messages(self, record: dict):
+        # As the SDK's, minus its walk over every record for deselected properties when the
+        # catalog deselects none (the usual case), and minus type conformance (done above).
+        if self._deselects_properties:
+            pop_deselected_record_properties(record, self.schema, self.mask)
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(stream=stream_map.stream_alias, record=mapped, version=self._stream_version,
+                                    time_extracted=utc_now())
+
+    _schema_written = False
+
+    def _write_schema_message(self) -> None:
+        # The SDK writes SCHEMA on every sync() call, for a child once per parent record.
+        if not self._schema_written:
+            self._schema_written = True
+            super()._write_schema_message()
 
     def post_process(self, row: dict, context: dict | None = None) -> dict | None:
+        if not self.keeps(row):
+            return None
+        # Embedded children take their lists from the raw record: conform drops what the
+        # parent's schema does not declare.
+        for child in self.child_streams:
+            if isinstance(child, EmbeddedChildStream) and child.selected:
+                child.embedded[row["id"]] = child.embedded_list(row)
         return self.conform(row)
 
     forbidden = False  # set after a 403: the rest of the stream (every other parent) is skipped too
@@ -210,6 +257,14 @@ class PageNumbers(PageNumberPaginator):
         return isinstance(page, int) and isinstance(total, int) and page < total
 
 
+class StartingAfterCursor(BaseAPIPaginator):
+    """`pages.next.starting_after` (searches, macros …), read from the body already parsed."""
+
+    def get_next(self, response) -> str | None:
+        following = (response.intercom_json.get("pages") or {}).get("next") or {}
+        return following.get("starting_after") if isinstance(following, dict) else None
+
+
 class PageNumberStream(IntercomStream):
     """`page`/`per_page` lists. Intercom adds items at the front of most of them, which only
     repeats a record across a page boundary (the primary key dedupes it), never skips one."""
@@ -254,33 +309,39 @@ class WindowedStream(IntercomStream):
         updated = row.get("updated_at")
         return not isinstance(updated, int) or first <= updated <= last
 
-    def post_process(self, row: dict, context: dict | None = None) -> dict | None:
-        return self.conform(row) if self.keeps(row) else None
-
 
 class SearchStream(WindowedStream):
     """POST /…/search for the window, ascending `updated_at`; the API's cursor walks a keyset,
-    so nothing is lost at page boundaries."""
+    so nothing is lost at page boundaries.
+
+    A window holding many records (a first sync, a backfill) is cut into time slices searched
+    side by side (`slices.py`): each cursor is sequential, so one walk would leave the rate limit
+    mostly unused (unless a child already costs a request per record). Records then arrive out of order, so the SDK keeps the bookmark as a progress
+    marker and commits it when the stream ends (an interrupted backfill starts over; nothing is
+    lost). Nightly windows are small and walked in order, resumable record by record.
+    """
 
     http_method = "POST"
-    is_sorted = True
     # Contacts match dates by calendar day in the workspace's timezone: query whole days
     # around the window and keep the exact window on this side.
     day_grain_dates = False
+    slice_min_records = int(os.environ.get("TAP_INTERCOM_SLICE_MIN_RECORDS", "3000"))
+    _sliced = False
 
-    def get_new_paginator(self):
-        return JSONPathPaginator("$.pages.next.starting_after")
+    @property
+    def is_sorted(self) -> bool:
+        return not self._sliced
 
-    def prepare_request_payload(self, context: dict | None, next_page_token: Any) -> dict:
-        first, last = self.window
+    def search_body(self, first: int, last: int, cursor: str | None = None) -> dict:
+        """The query for records updated in [first, last] (exact seconds)."""
         if self.day_grain_dates:
             # `>` X matches from the day after X; `<` Y matches before Y's day.
             lower, upper = max(0, first - 2 * DAY), last + 2 * DAY
         else:
             lower, upper = first, last  # here `>` and `<` include the bound
         pagination: dict[str, Any] = {"per_page": self.page_size}
-        if next_page_token:
-            pagination["starting_after"] = next_page_token
+        if cursor:
+            pagination["starting_after"] = cursor
         return {
             "query": {"operator": "AND", "value": [
                 {"field": "updated_at", "operator": ">", "value": lower},
@@ -289,6 +350,62 @@ class SearchStream(WindowedStream):
             "pagination": pagination,
             "sort": {"field": "updated_at", "order": "ascending"},
         }
+
+    def search_pages(self, first: int, last: int) -> Iterator[dict]:
+        """The answers of one cursor walk over [first, last]."""
+        cursor = None
+        while True:
+            page = self.http.post(self.path, self.search_body(first, last, cursor))
+            yield page
+            following = (page.get("pages") or {}).get("next") or {}
+            cursor = following.get("starting_after") if isinstance(following, dict) else None
+            if not cursor:
+                return
+
+    def request_records(self, context: dict | None) -> Iterable[dict]:
+        first, last = self.window
+        pages = self.search_pages(first, last)
+        head = next(pages)
+        slices = self.slices(head, first, last)
+        if not slices:
+            for page in itertools.chain([head], pages):
+                yield from page.get(self.records_key) or []
+            return
+        pages.close()  # its first page only told the size; the slices read everything again
+        self._sliced = True
+        self.state_manager._is_sorted = False  # the SDK's state manager read is_sorted when it was made
+        self.logger.info("Stream '%s': searching %d time slices side by side", self.name, len(slices))
+        yield from walk_side_by_side(slices, self.slice_pages, self.slice_walkers)
+
+    @property
+    def slice_walkers(self) -> int:
+        return min(8, max(1, int(self.config.get("max_concurrency") or 32) // 4))
+
+    def slices(self, head: dict, first: int, last: int) -> list[tuple[int, int]]:
+        """Time slices of the window, or none when one walk is as good: few records (the first
+        answer's `total_count`), or no concurrency."""
+        total = head.get("total_count")
+        if self.slice_walkers < 2 or not isinstance(total, int) or total < self.slice_min_records:
+            return []
+        if any(c.selected and not isinstance(c, EmbeddedChildStream) and isinstance(c, DetailChildStream)
+               for c in self.child_streams):
+            # A request per record already fills the budget (conversation parts); slices would
+            # only add pages of large records waiting in memory.
+            return []
+        oldest = (head.get(self.records_key) or [{}])[0].get("updated_at")
+        start = max(first, oldest) if isinstance(oldest, int) else first
+        count = 4 * self.slice_walkers  # more slices than walkers: uneven slices still balance
+        step = max(1, (last - start + 1) // count)
+        bounds = [start + n * step for n in range(count)] + [last + 1]
+        return [(lo, hi - 1) for lo, hi in zip(bounds, bounds[1:]) if lo < hi]
+
+    def slice_pages(self, piece: tuple[int, int]) -> Iterator[list[dict]]:
+        """The records of one slice, page by page, kept to the slice's exact seconds (the query
+        is wider for contacts' day grain; a record belongs to exactly one slice)."""
+        first, last = piece
+        for page in self.search_pages(first, last):
+            yield [r for r in page.get(self.records_key) or []
+                   if not isinstance(r.get("updated_at"), int) or first <= r["updated_at"] <= last]
 
 
 class ScrollStream(IntercomStream):
@@ -378,7 +495,71 @@ class DetailChildStream(IntercomStream):
 
     def post_process(self, row: dict, context: dict | None = None) -> dict | None:
         row[self.parent_key] = context[self.parent_key] if context else None
-        return self.conform(row)
+        return super().post_process(row, context)
+
+    # The SDK treats each parent's children as a sync of their own: a log line, two metric lines
+    # and a STATE each time, thousands per run. Said once here; counts add up across parents.
+    _began = False
+
+    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
+        if message.startswith("Beginning sync"):
+            level, self._began = (level if not self._began else logging.DEBUG), True
+        super().log(message, *args, level=level, **kwargs)
+
+    @cached_property
+    def _record_counter(self) -> AcrossParentsCounter:
+        return AcrossParentsCounter(metrics.Metric.RECORD_COUNT, {metrics.Tag.STREAM: self.name})
+
+    @cached_property
+    def _request_counter(self) -> AcrossParentsCounter:
+        return AcrossParentsCounter(metrics.Metric.HTTP_REQUEST_COUNT,
+                                    {metrics.Tag.STREAM: self.name, metrics.Tag.ENDPOINT: self.path})
+
+    def get_record_counter(self, **kwargs: Any) -> metrics.Counter:
+        return self._record_counter
+
+    def get_http_request_counter(self) -> metrics.Counter:
+        return self._request_counter
+
+    def get_sync_timer(self) -> metrics.Timer:
+        return QuietTimer(metrics.Metric.SYNC_DURATION, {metrics.Tag.STREAM: self.name})
+
+    def finish_metrics(self) -> None:
+        """The records counted since the last metric line, once the parent stream is done."""
+        for counter in (self._record_counter, self._request_counter):
+            if counter.value:
+                counter.flush()
+
+    def _write_state_message(self) -> None:
+        # The SDK writes the whole state after each parent's children; they keep no bookmark of
+        # their own, and the parent writes state as its bookmark moves.
+        if not self.context:
+            super()._write_state_message()
+
+
+class AcrossParentsCounter(metrics.Counter):
+    """One count (records, requests) for a child stream across all its parents, logged at the
+    SDK's interval rather than once per parent. Workers add to it without a lock: a metric."""
+
+    def with_context(self, value: Any) -> None:
+        pass
+
+    def __enter__(self) -> AcrossParentsCounter:
+        return self
+
+    def exit(self) -> None:
+        if self._ready_to_log():
+            self.flush()
+
+    def flush(self) -> None:
+        self._pop()
+
+
+class QuietTimer(metrics.Timer):
+    """A child's per-parent sync timer, not logged (the parent's timer covers the time)."""
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
 
 
 def thread_parts(stream: IntercomStream, detail: dict, field: str) -> list[dict]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from singer_sdk.pagination import JSONPathPaginator
 
-from ..mechanics import DAY, IntercomStream, PageNumbers, parse_datetime, utc_now
+from ..mechanics import DAY, IntercomStream, PageNumbers, StartingAfterCursor, parse_datetime, utc_now
 
 
 class AdminsStream(IntercomStream):
@@ -100,7 +99,7 @@ class MacrosStream(IntercomStream):
     permission = "Read macros"
 
     def get_new_paginator(self):
-        return JSONPathPaginator("$.pages.next.starting_after")
+        return StartingAfterCursor(None)
 
     def get_url_params(self, context, next_page_token):
         params: dict = {"per_page": self.page_size}

@@ -84,7 +84,7 @@ def test_a_failed_job_or_a_cut_download_is_retried(tmp_path, make_sandbox, fast_
 
 
 def test_a_job_left_open_by_someone_else_is_waited_out(tmp_path, make_sandbox, fast_polls):
-    sandbox = make_sandbox(export_job_seconds=1.0)
+    sandbox = make_sandbox(export_job_seconds=3.0)
     headers = {"Authorization": f"Bearer {sandbox.config.token}"}
     other = requests.post(f"{sandbox.url}/export/content/data", headers=headers,
                           json={"created_at_after": unix(START), "created_at_before": unix(START) + 86_400}, timeout=10)

@@ -60,10 +60,12 @@ def sync_in_process(streams: list[str]) -> tuple[list[dict], str]:
                               "page_size": 15}, validate_config=True)
     for name, stream in tap.streams.items():
         stream.selected = name in streams
-    out, err = io.StringIO(), io.StringIO()
+    out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()  # the writer writes bytes
     with redirect_stdout(out), redirect_stderr(err):
         tap.sync_all()
-    return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()], err.getvalue()
+    out.flush()
+    lines = out.buffer.getvalue().decode().splitlines()
+    return [json.loads(line) for line in lines if line.strip()], err.getvalue()
 
 
 @pytest.mark.vcr

@@ -51,13 +51,15 @@ def test_rate_limit_is_respected_without_errors(make_sandbox, sync, fast_retries
     assert sandbox.stats.by_status[200] > 50
 
 
-def test_scroll_exists_is_waited_out(make_sandbox, sync, fast_retries):
-    sandbox = make_sandbox(scroll_expiry=1.0)
-    # Someone else's scroll is open when the sync starts.
+def test_scroll_exists_is_waited_out(make_sandbox, sync, fast_retries, monkeypatch, tmp_path):
+    # Someone else's scroll is open when the sync starts, and expires while the tap waits.
+    sandbox = make_sandbox(scroll_expiry=3.0)
+    monkeypatch.setenv("TAP_INTERCOM_SCROLL_EXISTS_WAIT_SECONDS", "1")
+    catalog = select(discovered_catalog(tmp_path, tap_config(sandbox)), {"companies"})
     from tests.sandbox.conftest import Client
 
     Client(sandbox).ok("GET", "/companies/scroll")
-    result = sync(sandbox, page_size=50)
+    result = sync(sandbox, catalog=catalog, page_size=50)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Another companies scroll is open" in result.stderr
     assert_matches_ground_truth(sandbox, result.records, streams=["companies"])
