@@ -8,16 +8,19 @@ from `X-RateLimit-*` headers is shared by everything the tap does.
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import os
 import random
 import threading
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+import certifi
 import msgspec
 import requests
+import urllib3
 
 from .errors import AuthError, ConfigError, ForbiddenError, NotFoundError, RequestError, ServerError, TransientError
 
@@ -35,12 +38,6 @@ BACKOFF_BASE_SECONDS = float(os.environ.get("TAP_INTERCOM_BACKOFF_BASE_SECONDS",
 BACKOFF_CAP_SECONDS = 60.0
 decode_json = msgspec.json.Decoder().decode  # a few times faster than the json module
 MAX_RATE_LIMIT_WAITS = 60  # consecutive 429s on one request before giving up (~10 minutes)
-RETRIABLE_EXCEPTIONS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 
 
 def is_loopback(host: str) -> bool:
@@ -173,21 +170,29 @@ class IntercomHttp:
         self.logger = logger
         self.timeout = float(config.get("request_timeout") or 120)
         self.limiter = RateLimiter()
+        # requests builds the requests (the SDK hands them over that way); urllib3, under it,
+        # sends them: requests' own sending costs twice the CPU per request, and a sync makes
+        # one request per conversation.
         self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        self.session.headers.update({
+        self.session.trust_env = False  # the environment is read once, below
+        self.headers = {
             "Authorization": f"Bearer {config['access_token']}",
             "Intercom-Version": str(config.get("api_version") or "2.16"),
             "Accept": "application/json",
             "User-Agent": config.get("user_agent") or "tap-intercom",
-        })
-        # requests reads proxy and CA-bundle variables from the environment on every request;
-        # the host never changes, so read them once here and stop it looking again.
-        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
-        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        self.session.trust_env = False
+            "Accept-Encoding": "gzip, deflate",
+        }
+        self.session.headers.update(self.headers)
+        proxy = requests.utils.get_environ_proxies(self.base_url).get(urlsplit(self.base_url).scheme)
+        pool_options = {
+            "maxsize": 80, "block": False, "timeout": urllib3.Timeout(self.timeout),
+            "ca_certs": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where(),
+            # Failures are retried here, by the policy; redirects are followed (without the
+            # token when they leave the host).
+            "retries": urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5,
+                                     raise_on_redirect=False),
+        }
+        self.pool = urllib3.ProxyManager(proxy, **pool_options) if proxy else urllib3.PoolManager(**pool_options)
         self.requests_sent = 0
         self.rate_limited = 0
 
@@ -198,38 +203,44 @@ class IntercomHttp:
         return url
 
     def get(self, path: str, params: dict | None = None, *, retry_errors: bool = True) -> Any:
-        request = requests.Request("GET", self.base_url + path, params=params)
-        return self.send(self.session.prepare_request(request), retry_errors=retry_errors).intercom_json
+        return self.request("GET", self.base_url + path, params=params, retry_errors=retry_errors).intercom_json
 
     def post(self, path: str, body: dict) -> Any:
-        request = requests.Request("POST", self.base_url + path, json=body)
-        return self.send(self.session.prepare_request(request)).intercom_json
+        return self.request("POST", self.base_url + path, body=json.dumps(body).encode(),
+                            headers={"Content-Type": "application/json"}).intercom_json
 
     def download(self, url: str) -> bytes:
         """The body of an export file (an absolute URL on the API's origin), retried when cut off."""
-        request = requests.Request("GET", self.check_origin(url), headers={"Accept": "application/octet-stream"})
-        return self.send(self.session.prepare_request(request), expect_json=False).content
+        return self.request("GET", self.check_origin(url), headers={"Accept": "application/octet-stream"},
+                            expect_json=False).content
 
-    def send(self, request: requests.PreparedRequest, *, retry_errors: bool = True,
-             expect_json: bool = True) -> requests.Response:
-        """The response, its JSON body parsed as `response.intercom_json`; raises the tap's errors.
+    def send(self, prepared: requests.PreparedRequest, **options: Any) -> Answer:
+        """A request the SDK prepared."""
+        return self.request(prepared.method or "GET", prepared.url or "", body=prepared.body,
+                            headers=prepared.headers, **options)
+
+    def request(self, method: str, url: str, *, params: dict | None = None, body: bytes | str | None = None,
+                headers: Any = None, retry_errors: bool = True, expect_json: bool = True) -> Answer:
+        """The answer, its JSON body parsed as `answer.intercom_json`; raises the tap's errors.
 
         With retry_errors=False a 5xx, a lost answer or a broken body raises ServerError at
         once: a scroll page whose answer was lost may have been served already (the scroll moved
         on), so it cannot be asked for again, only the scroll restarted. 429s are still waited
         out: Intercom serves nothing with them.
         """
-        request.headers.update({k: v for k, v in self.session.headers.items() if k not in request.headers})
-        path = urlsplit(request.url or "").path
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params)
+        headers = {**self.headers, **headers} if headers else self.headers
+        path = urlsplit(url).path
         errors = rate_waits = 0
         while True:
             self.limiter.acquire()
             problem: str
             try:
-                response = self.session.send(request, timeout=self.timeout)
-            except RETRIABLE_EXCEPTIONS as exc:
+                response = Answer(self.pool.urlopen(method, url, body=body, headers=headers))
+            except urllib3.exceptions.HTTPError as exc:  # connection, timeout, cut-off answer
                 self.limiter.observe(None)
-                problem = f"{type(exc).__name__} on {request.method} {path}"
+                problem = f"{type(exc).__name__} on {method} {path}"
             else:
                 self.requests_sent += 1
                 self.limiter.observe(response.headers)
@@ -254,7 +265,7 @@ class IntercomHttp:
                 if status == 404:
                     raise NotFoundError(f"Intercom answered 404 on {path}: {error_text(response)}")
                 if 400 <= status < 500:
-                    raise RequestError(f"Intercom answered {status} on {request.method} {path}: "
+                    raise RequestError(f"Intercom answered {status} on {method} {path}: "
                                        f"{error_text(response)}", status, error_codes(response))
                 if status >= 500 and not retry_errors:
                     raise ServerError(f"Intercom answered {status} on {path}: {error_text(response)}")
@@ -267,7 +278,7 @@ class IntercomHttp:
                     except ValueError:  # msgspec.DecodeError is one
                         problem = f"a 200 whose body is not JSON on {path}"
                 else:
-                    problem = f"{status} on {request.method} {path}"
+                    problem = f"{status} on {method} {path}"
             if not retry_errors:
                 raise ServerError(f"{problem} (not retried)")
             errors += 1
@@ -278,6 +289,20 @@ class IntercomHttp:
             time.sleep(wait)
 
 
+class Answer:
+    """What the tap reads of an HTTP answer (the parts of requests' Response it uses)."""
+
+    __slots__ = ("status_code", "headers", "content", "reason", "url", "intercom_json")
+
+    def __init__(self, raw: urllib3.BaseHTTPResponse) -> None:
+        self.status_code, self.headers, self.reason = raw.status, raw.headers, raw.reason or ""
+        self.content, self.url = raw.data, raw.geturl() or ""
+        self.intercom_json: Any = None
+
+    def json(self) -> Any:
+        return decode_json(self.content)
+
+
 def _float(value: str | None) -> float | None:
     try:
         return float(value) if value is not None else None
@@ -285,17 +310,17 @@ def _float(value: str | None) -> float | None:
         return None
 
 
-def error_codes(response: requests.Response) -> tuple[str, ...]:
+def error_codes(response: Answer) -> tuple[str, ...]:
     try:
         return tuple(str(e.get("code")) for e in response.json().get("errors", []))
     except (ValueError, AttributeError):
         return ()
 
 
-def error_text(response: requests.Response) -> str:
+def error_text(response: Answer) -> str:
     """Intercom's own error codes and messages (never the request's headers)."""
     try:
         body = response.json()
         return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in body.get("errors", [])) or response.reason
-    except ValueError:
+    except (ValueError, AttributeError):  # not JSON, or not Intercom's error list
         return response.reason or "no details"

@@ -57,7 +57,8 @@ def recording_sandbox(record_mode):
 
 def sync_in_process(streams: list[str]) -> tuple[list[dict], str]:
     tap = TapIntercom(config={"access_token": "sandbox-token", "api_url": f"http://127.0.0.1:{PORT}",
-                              "page_size": 15}, validate_config=True)
+                              "page_size": 15, "max_concurrency": 1},  # vcrpy is not thread-safe
+                        validate_config=True)
     for name, stream in tap.streams.items():
         stream.selected = name in streams
     out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()  # the writer writes bytes
