@@ -8,6 +8,7 @@ nested object whose keys are all known is checked with one set comparison.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -53,15 +54,22 @@ def _types(schema: dict) -> set[str]:
     return {kind} if isinstance(kind, str) else set(kind)
 
 
-def compile_transform(schema: dict, on_unmapped: Unmapped | None = None, path: str = "") -> Transform | None:
-    """A function that conforms a value to `schema`, or None when nothing needs changing."""
+# The schema generator turns ids into strings whatever number type the description gives them;
+# every other string property is a string in Intercom's answers already.
+ID_NAME = re.compile(r"^id$|_ids?$")
+
+
+def compile_transform(schema: dict, on_unmapped: Unmapped | None = None, path: str = "",
+                      name: str = "") -> Transform | None:
+    """A function that conforms a value to `schema` (the property `name`), or None when nothing
+    needs changing."""
     types = _types(schema)
     if "string" in types and schema.get("format") == "date-time":
         return iso_utc
     if "object" in types and "properties" in schema:
         return _object_transform(schema, on_unmapped, path)
     if "array" in types and isinstance(schema.get("items"), dict):
-        conform_item = compile_transform(schema["items"], on_unmapped, path)
+        conform_item = compile_transform(schema["items"], on_unmapped, path, name)
         if conform_item is None:
             return None
 
@@ -70,7 +78,7 @@ def compile_transform(schema: dict, on_unmapped: Unmapped | None = None, path: s
 
         return transform_array
     if types <= {"string", "null"} and "string" in types:
-        return as_string
+        return as_string if ID_NAME.search(name) else None
     if types <= {"boolean", "null"} and "boolean" in types:
         return as_boolean
     return None
@@ -79,7 +87,7 @@ def compile_transform(schema: dict, on_unmapped: Unmapped | None = None, path: s
 def _object_transform(schema: dict, on_unmapped: Unmapped | None, path: str) -> Transform | None:
     properties = schema["properties"]
     fields = {name: f for name, sub in properties.items()
-              if (f := compile_transform(sub, on_unmapped, f"{path}{name}."))}
+              if (f := compile_transform(sub, on_unmapped, f"{path}{name}.", name))}
     if schema.get("additionalProperties"):  # open: every key stays
         known = None
         if not fields:
