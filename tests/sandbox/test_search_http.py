@@ -86,3 +86,18 @@ def test_nesting_and_group_limits_over_http(client):
     assert too_big.status_code == 400
     bad_sort = client.post("/contacts/search", {"query": leaf, "sort": {"field": "updated_at", "order": "up"}})
     assert bad_sort.json()["errors"][0]["code"] == "invalid_sort_order"
+
+
+def test_conversations_page_by_id_as_older_clients_do(intercom_sandbox, client):
+    # singer-io walks conversations with `id > last id`, compared as text, bound included as
+    # every conversation range is; and it sends dates as floats (1577869200.0).
+    ids = sorted(r["id"] for r in intercom_sandbox.world.ground_truth("conversations"))
+    pivot = ids[len(ids) // 2]
+    query = {"operator": "AND", "value": [{"field": "id", "operator": ">", "value": pivot},
+                                          {"field": "updated_at", "operator": ">", "value": 0.0}]}
+    records, _ = walk_search(client, "/conversations/search", query, "conversations", 150)
+    assert sorted(r["id"] for r in records) == [i for i in ids if i >= pivot]
+    fraction = {"query": {"field": "updated_at", "operator": ">", "value": 0.5}}
+    assert client.post("/conversations/search", fraction).status_code == 400
+    assert client.post("/conversations/search", {"query": {"field": "id", "operator": ">",
+                                                           "value": ["a"]}}).status_code == 400
