@@ -2,7 +2,7 @@
 each syncing the same workload from a sandbox with Intercom's latency and rate limit.
 
     .venv/bin/python benchmarks/sync_benchmark.py [--scale standard] [--latency-ms 120] [--jitter-ms 30]
-        [--rate-limit 1667] [--runs tap,tap-serial,singer-io]
+        [--rate-limit 1667] [--runs tap,tap-serial,singer-io] [--max-concurrency N]
 
 The workload is the 11 streams singer-io exports (admins, teams, tags, segments, contact and
 company attributes, contacts, companies, company_segments, conversations, conversation_parts),
@@ -14,7 +14,7 @@ Each run gets a fresh sandbox.
 
 For each run: wall time, requests, records, records/s, 429s, CPU seconds and peak RSS of the
 tap process, and the floor: the fewest requests the workload needs divided by the allowed rate,
-with the run's ratio to it. Prints a markdown table; writes benchmarks/results/sync-<scale>-<latency>-<runs>.json.
+with the run's ratio to it. Prints a markdown table; writes benchmarks/results/sync-<scale>-<latency>ms-<runs>.json.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+from intercom_sandbox.scale import SCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -82,12 +84,12 @@ def control(url: str, action: str, body: dict | None = None) -> dict:
         return json.load(response)
 
 
-def floor_requests(url: str) -> int:
+def floor_requests(scale: str) -> int:
     """The fewest requests the workload needs: full search pages, full scroll pages (and the
     empty one that ends the scroll), one detail per conversation and per company, one per list."""
-    counts = {s: len(control(url, f"ground_truth/{s}")) for s in ("contacts", "conversations", "companies")}
-    return (math.ceil(counts["contacts"] / SEARCH_PAGE) + math.ceil(counts["conversations"] / SEARCH_PAGE)
-            + counts["conversations"] + math.ceil(counts["companies"] / SCROLL_PAGE) + 1 + counts["companies"] + 6)
+    counts = SCALES[scale]
+    return (math.ceil(counts.contacts / SEARCH_PAGE) + math.ceil(counts.conversations / SEARCH_PAGE)
+            + counts.conversations + math.ceil(counts.companies / SCROLL_PAGE) + 1 + counts.companies + 6)
 
 
 def select(catalog: dict, key: str = "tap_stream_id") -> dict:
@@ -158,7 +160,7 @@ class PeakMemory:
 def measure(run: str, args) -> dict:
     sandbox, url = start_sandbox(args)
     try:
-        floor = floor_requests(url)
+        floor = floor_requests(args.scale)
         with tempfile.TemporaryDirectory() as tmp:
             command, env = command_for(run, url, Path(tmp), args)
             control(url, "stats/reset", {})
@@ -197,7 +199,7 @@ def table(results: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", default="standard")
+    parser.add_argument("--scale", default="standard", choices=sorted(SCALES))
     parser.add_argument("--latency-ms", type=int, default=120)
     parser.add_argument("--jitter-ms", type=int, default=30)
     parser.add_argument("--rate-limit", type=int, default=1667, help="requests per 10-second window")

@@ -28,6 +28,8 @@ def run_cli(tmp_path, config: dict | None, *extra: str, state_text: str | None =
     ({**GOOD, "start_date": "last tuesday"}, None, "start_date is not an ISO 8601 date-time: 'last tuesday'"),
     ({**GOOD, "api_url": "http://intercom.example.com"}, None, "uses plain http to a non-loopback host"),
     ({**GOOD, "page_size": 500}, None, "page_size must be an integer from 1 to 150"),
+    ({**GOOD, "max_concurrency": 0}, None, "max_concurrency must be a whole number from 1 to 64, got 0"),
+    ({**GOOD, "max_concurrency": "many"}, None, "max_concurrency must be a whole number from 1 to 64"),
     ({**GOOD, "custom_object_types": "Order"}, None, "custom_object_types must be a list of names"),
     ({**GOOD, "custom_object_types": ["Order", "order"]}, None, "gives two streams the same name"),
     ({**GOOD, "reporting_datasets": [""]}, None, "reporting_datasets must be a list of names"),
