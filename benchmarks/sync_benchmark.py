@@ -135,8 +135,8 @@ def command_for(run: str, url: str, folder: Path, args) -> tuple[list[str], dict
 class PeakMemory:
     """The process's peak resident memory (VmHWM), sampled until it exits.
 
-    Not ru_maxrss: Linux carries the forking parent's peak into the child's, and this parent
-    holds the sandbox's ground truth."""
+    Not ru_maxrss: Linux carries the forking parent's peak into the child's, so the
+    benchmark's own memory would count as the tap's."""
 
     def __init__(self, pid: int) -> None:
         self.status, self.peak_kb, self.done = Path(f"/proc/{pid}/status"), 0, threading.Event()

@@ -10,7 +10,7 @@ import click
 
 from .client import resolve_base_url
 from .errors import ConfigError, IntercomError
-from .mechanics import parse_datetime
+from .mechanics import DEFAULT_MAX_CONCURRENCY, parse_datetime
 from .streams.knowledge import custom_object_stream_name
 from .tap import TapIntercom
 
@@ -56,7 +56,7 @@ def check_config(config: dict) -> None:
     lookback = config.get("lookback_window_days", 0)
     if not isinstance(lookback, int) or lookback < 0:
         raise ConfigError(f"lookback_window_days must be a whole number of days ≥ 0, got {lookback!r}")
-    concurrency = config.get("max_concurrency", 32)
+    concurrency = config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 64:
         raise ConfigError(f"max_concurrency must be a whole number from 1 to 64, got {concurrency!r}")
     timeout = config.get("request_timeout", 120)

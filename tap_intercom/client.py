@@ -292,11 +292,11 @@ class IntercomHttp:
 class Answer:
     """What the tap reads of an HTTP answer (the parts of requests' Response it uses)."""
 
-    __slots__ = ("status_code", "headers", "content", "reason", "url", "intercom_json")
+    __slots__ = ("status_code", "headers", "content", "reason", "intercom_json")
 
     def __init__(self, raw: urllib3.BaseHTTPResponse) -> None:
         self.status_code, self.headers, self.reason = raw.status, raw.headers, raw.reason or ""
-        self.content, self.url = raw.data, raw.geturl() or ""
+        self.content = raw.data
         self.intercom_json: Any = None
 
     def json(self) -> Any:

@@ -50,11 +50,24 @@ SCHEMAS = SchemaDirectory(schema_directory())
 DAY = 86_400
 
 
+DEFAULT_MAX_CONCURRENCY = 32  # the setting's default: what reaches the rate limit at Intercom's latency
+
+
+def max_concurrency(config: dict) -> int:
+    return int(config.get("max_concurrency") or DEFAULT_MAX_CONCURRENCY)
+
+
+def next_cursor(body: dict) -> str | None:
+    """`pages.next.starting_after` of a search or cursor-paged answer, None on the last page."""
+    following = (body.get("pages") or {}).get("next") or {}
+    return following.get("starting_after") if isinstance(following, dict) else None
+
+
 def worker_pool(tap: Any) -> ThreadPoolExecutor:
     """The tap's one pool of request workers (`max_concurrency`), made on first use."""
     pool = getattr(tap, "_intercom_pool", None)
     if pool is None:
-        pool = ThreadPoolExecutor(max_workers=int(tap.config.get("max_concurrency") or 32),
+        pool = ThreadPoolExecutor(max_workers=max_concurrency(tap.config),
                                   thread_name_prefix="intercom")
         tap._intercom_pool = pool
     return pool
@@ -261,8 +274,7 @@ class StartingAfterCursor(BaseAPIPaginator):
     """`pages.next.starting_after` (searches, macros …), read from the body already parsed."""
 
     def get_next(self, response) -> str | None:
-        following = (response.intercom_json.get("pages") or {}).get("next") or {}
-        return following.get("starting_after") if isinstance(following, dict) else None
+        return next_cursor(response.intercom_json)
 
 
 class PageNumberStream(IntercomStream):
@@ -316,12 +328,12 @@ class SearchStream(WindowedStream):
 
     A window holding many records (a first sync, a backfill) is cut into time slices searched
     side by side (`slices.py`): each cursor is sequential, so one walk would leave the rate limit
-    mostly unused (unless a child already costs a request per record). Records then arrive out of order, so the SDK keeps the bookmark as a progress
-    marker and commits it when the stream ends (an interrupted backfill starts over; nothing is
-    lost). Nightly windows are small and walked in order, resumable record by record.
+    mostly unused (unless a child already costs a request per record). Records then arrive out
+    of order, so the SDK keeps the bookmark as a progress marker and commits it when the stream
+    ends (an interrupted backfill starts over; nothing is lost). Nightly windows are small and
+    walked in order, resumable record by record.
     """
 
-    http_method = "POST"
     # Contacts match dates by calendar day in the workspace's timezone: query whole days
     # around the window and keep the exact window on this side.
     day_grain_dates = False
@@ -357,8 +369,7 @@ class SearchStream(WindowedStream):
         while True:
             page = self.http.post(self.path, self.search_body(first, last, cursor))
             yield page
-            following = (page.get("pages") or {}).get("next") or {}
-            cursor = following.get("starting_after") if isinstance(following, dict) else None
+            cursor = next_cursor(page)
             if not cursor:
                 return
 
@@ -379,7 +390,7 @@ class SearchStream(WindowedStream):
 
     @property
     def slice_walkers(self) -> int:
-        return min(8, max(1, int(self.config.get("max_concurrency") or 32) // 4))
+        return min(8, max(1, max_concurrency(self.config) // 4))
 
     def slices(self, head: dict, first: int, last: int) -> list[tuple[int, int]]:
         """Time slices of the window, or none when one walk is as good: few records (the first

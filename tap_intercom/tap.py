@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+
+from .mechanics import DEFAULT_MAX_CONCURRENCY
 from .streams import conversations, exports, knowledge, people, tickets, workspace
 from .writer import SingerWriter
 
@@ -32,7 +34,7 @@ class TapIntercom(Tap):
         th.Property("page_size", th.IntegerType,
                     description="At most this many records per page (1–150); absent = the largest page each "
                                 "endpoint allows."),
-        th.Property("max_concurrency", th.IntegerType, default=32,
+        th.Property("max_concurrency", th.IntegerType, default=DEFAULT_MAX_CONCURRENCY,
                     description="Requests in flight at once: the per-parent children (conversation parts, "
                                 "ticket details, notes …), and a quarter as many time slices of a long search "
                                 "window. All share one rate-limit budget; 1 = one request at a time, in order."),
