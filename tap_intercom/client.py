@@ -240,7 +240,7 @@ class IntercomHttp:
                 response = Answer(self.pool.urlopen(method, url, body=body, headers=headers))
             except urllib3.exceptions.HTTPError as exc:  # connection, timeout, cut-off answer
                 self.limiter.observe(None)
-                problem = f"{type(exc).__name__} on {method} {path}"
+                problem = f"{connection_problem(exc)} on {method} {urlsplit(url).netloc}{path}"
             else:
                 self.requests_sent += 1
                 self.limiter.observe(response.headers)
@@ -301,6 +301,13 @@ class Answer:
 
     def json(self) -> Any:
         return decode_json(self.content)
+
+
+def connection_problem(exc: Exception) -> str:
+    """What went wrong on the wire, in a few words ("connection refused", "read timed out")."""
+    reason = getattr(exc, "reason", None) or exc
+    text = str(reason).split(": ")[-1].strip() or type(reason).__name__
+    return f"{type(reason).__name__} ({text})" if text != type(reason).__name__ else text
 
 
 def _float(value: str | None) -> float | None:
