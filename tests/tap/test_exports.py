@@ -60,6 +60,23 @@ def test_content_export_in_windows_then_only_the_last_window_again(tmp_path, mak
     assert receipts(second) == last_window
 
 
+def test_without_a_start_date_grown_windows_stop_short_of_the_last_one(tmp_path, make_sandbox, fast_polls):
+    # From 1970 the empty years are crossed in growing steps; a grown step that reached today
+    # would make its start the bookmark, and the next sync would export all history again.
+    sandbox = make_sandbox(export_job_seconds=0.05)
+    first = export(tmp_path, sandbox, start_date=None, export_window_days=365)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert receipts(first) == content_truth(sandbox, "1970-01-01T00:00:00Z")
+    windows = {(r["export_window_start"], r["export_window_end"]) for r in first.records["content_data_export"]}
+    start, end = max(windows)
+    assert unix(end) - unix(start) == 365 * 86_400 - 1  # the last window with rows is a normal one
+    sandbox.stats.reset()
+    second = export(tmp_path, sandbox, name="second", state=first.last_state, start_date=None,
+                    export_window_days=365)
+    assert sandbox.stats.snapshot()["by_route"]["/export/content/data"] == 1
+    assert {r["export_window_start"] for r in second.records["content_data_export"]} == {start}
+
+
 def test_a_slow_job_is_waited_for(tmp_path, make_sandbox, fast_polls):
     sandbox = make_sandbox(export_job_seconds=1.5)
     result = export(tmp_path, sandbox, start_date="2026-10-01T00:00:00Z")
