@@ -193,6 +193,8 @@ def incremental(tap: TapIntercom, name: str) -> bool:
 
 def connection_specification() -> dict:
     spec = copy.deepcopy(TapIntercom.config_jsonschema)
+    for name in sdk_builtin_settings():
+        spec["properties"].pop(name, None)
     spec.update({"$schema": "http://json-schema.org/draft-07/schema#", "title": "Intercom source spec"})
     for prop in spec["properties"].values():
         types = prop.get("type")
@@ -201,6 +203,15 @@ def connection_specification() -> dict:
         if prop.pop("secret", False):
             prop["airbyte_secret"] = True
     return spec
+
+
+def sdk_builtin_settings() -> set[str]:
+    """The SDK's own settings (stream maps, flattening), which it adds to the tap's class schema
+    once a tap is made: their schemas are not valid Draft 7 (Airbyte checks the spec), and
+    Airbyte has its own mappers."""
+    builtin: dict = {"type": "object", "properties": {}}
+    TapIntercom.append_builtin_config(builtin)
+    return set(builtin["properties"])
 
 
 def airbyte_catalog(tap: TapIntercom) -> Any:
