@@ -216,15 +216,15 @@ def sdk_builtin_settings() -> set[str]:
 def airbyte_catalog(tap: TapIntercom) -> Any:
     streams = []
     for stream in tap.streams.values():
+        resumable = incremental(tap, stream.name)
         entry = {
             "name": stream.name,
             "json_schema": stream.schema,
-            "supported_sync_modes": ["full_refresh", "incremental"] if incremental(tap, stream.name)
-            else ["full_refresh"],
+            "supported_sync_modes": ["full_refresh", "incremental"] if resumable else ["full_refresh"],
             "source_defined_primary_key": [[key] for key in stream.primary_keys or []],
-            "is_resumable": bool(incremental(tap, stream.name)),
+            "is_resumable": resumable,
         }
-        if incremental(tap, stream.name):
+        if resumable:
             entry["source_defined_cursor"] = True  # children: their parent's cursor
             if stream.replication_key:
                 entry["default_cursor_field"] = [stream.replication_key]
@@ -302,9 +302,9 @@ def family(stream) -> list:
     return [stream, *(d for child in stream.child_streams for d in family(child))]
 
 
-def with_statuses(tap: TapIntercom, stream, output: AirbyteOutput, configured: set[str]) -> Callable:
+def with_statuses(tap: TapIntercom, stream, output: AirbyteOutput) -> Callable:
     """The top-level stream's sync, with STARTED/COMPLETE/INCOMPLETE for it and its configured children."""
-    members = [s for s in family(stream) if s.name in configured]
+    members = [s for s in family(stream) if s.name in output.streams]
     sync = stream.sync
 
     def sync_with_statuses(*args, **kwargs):
@@ -377,7 +377,7 @@ def read(output: AirbyteOutput, args) -> int:
     output.states, output.streams = translator, set(configured)
     for stream in tap.streams.values():
         if stream.parent_stream_type is None:
-            stream.sync = with_statuses(tap, stream, output, set(configured))
+            stream.sync = with_statuses(tap, stream, output)
     tap.sync_all()
     return 0
 

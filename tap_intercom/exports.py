@@ -68,13 +68,14 @@ class ExportJobStream(IntercomStream):
         last = (int((parse_datetime(end) if end else utc_now()).timestamp()) // DAY + 1) * DAY - 1
         days = self.window_days
         while first <= last:
-            end = min(last, first + days * DAY - 1)
+            window_end = min(last, first + days * DAY - 1)
             if days > self.window_days:
                 # A grown step stops short of the last window: the bookmark (the start of the last
                 # window with rows) must be a normal window's, or the next sync reads the whole
                 # grown stretch again.
-                end = max(min(end, last - self.window_days * DAY), min(last, first + self.window_days * DAY - 1))
-            window = (first, end)
+                window_end = max(min(window_end, last - self.window_days * DAY),
+                                 min(last, first + self.window_days * DAY - 1))
+            window = (first, window_end)
             found = yield window
             # Empty stretches (before the workspace existed) are crossed in growing steps.
             days = self.window_days if found is not False else min(days * 2, 12 * self.window_days)

@@ -8,13 +8,14 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import jsonschema
 
 from intercom_sandbox.controls import FaultRule
 
 from ..tap.conftest import discovered_catalog, run_tap, select, tap_config
-from .conftest import SOURCE, configured_catalog, run_source
+from .conftest import configured_catalog, run_source
 
 FAMILY = {"contacts", "contact_tags", "conversations", "conversation_parts", "companies", "company_segments",
           "admins", "tickets", "ticket_parts", "macros"}
@@ -293,6 +294,6 @@ def test_without_the_airbyte_extra_the_command_says_what_to_install():
 
 
 def test_the_console_script_is_installed():
-    done = subprocess.run([str(__import__("pathlib").Path(sys.executable).parent / "tap-intercom-airbyte"), "spec"],
+    done = subprocess.run([str(Path(sys.executable).parent / "tap-intercom-airbyte"), "spec"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and json.loads(done.stdout)["type"] == "SPEC"

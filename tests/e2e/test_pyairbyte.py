@@ -111,7 +111,7 @@ def change(world) -> dict[str, set[str]]:
 
 
 @pytest.mark.slow
-def test_pyairbyte_reads_every_stream_then_only_the_changes(tmp_path, make_sandbox, pyairbyte, monkeypatch):
+def test_pyairbyte_reads_every_stream_then_only_the_changes(tmp_path, make_sandbox, pyairbyte):
     sandbox = make_sandbox(export_job_seconds=0.05)
     config = tap_config(sandbox, custom_object_types=["Order", "Delivery"], reporting_datasets=["conversation"],
                         export_window_days=365)
