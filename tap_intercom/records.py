@@ -1,21 +1,27 @@
-"""Shape raw Intercom records to their stream schema: unix seconds → ISO 8601, ids → strings,
-booleans sent as 0/1 → booleans, properties the schema does not know → dropped (and named once).
+"""Shape raw Intercom records to their stream schema, and notice what the schema does not take.
 
-This replaces the SDK's own type conformance (the streams set it to NONE): the plan is compiled
-once per schema, so a record costs one walk over the fields that can need changing, and a
-nested object whose keys are all known is checked with one set comparison.
+Conversions (the only ways a value changes): unix seconds → ISO 8601 in `date-time`
+properties, numbers → strings in ids, 0/1 → booleans in boolean properties. Nothing is
+dropped: a property the schema lacks, or a value of a type it does not accept, is reported to
+`on_drift(path, value)` and left as it is; the stream then widens its schema (`widening.py`)
+and passes the record again (every conversion is idempotent).
+
+This replaces the SDK's own type conformance (the streams set it to NONE): the pass is
+compiled once per schema, and a record costs one look-up and one class test per field.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from .widening import ID_NAME, ITEMS, Path, item_name, types_of
+
 Transform = Callable[[Any], Any]
-Unmapped = Callable[[str], None]  # told the dotted path of a property the schema lacks
+OnDrift = Callable[[Path, Any], None]  # told the path and value the schema does not take
+NoneType = type(None)
 
 
 @lru_cache(maxsize=1 << 16)  # a record's timestamps repeat (created, updated, its parts')
@@ -32,87 +38,123 @@ def iso_utc(value: Any) -> Any:
         return _iso_from_seconds(value)
     if kind is str and value.isdigit():
         return _iso_from_seconds(int(value))
-    return value  # None, a date string already, or something to leave to the schema check
+    return value
 
 
 def as_string(value: Any) -> Any:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value) if isinstance(value, (int, float)) else value
+    return str(value)
 
 
 def as_boolean(value: Any) -> Any:
-    return value != 0 if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    return value != 0
 
 
-def _types(schema: dict) -> set[str]:
-    kind = schema.get("type", [])
-    return {kind} if isinstance(kind, str) else set(kind)
+class _Anything:
+    """The accepted classes of an untyped schema: every one."""
+
+    def __contains__(self, kind: object) -> bool:
+        return True
 
 
-# The schema generator turns ids into strings whatever number type the description gives them;
-# every other string property is a string in Intercom's answers already.
-ID_NAME = re.compile(r"^id$|_ids?$")
+ANYTHING = _Anything()
+
+# (classes that pass unchanged, converter for the other classes or None)
+Plan = tuple[Any, "Transform | None"]
 
 
-def compile_transform(schema: dict, on_unmapped: Unmapped | None = None, path: str = "",
-                      name: str = "") -> Transform | None:
-    """A function that conforms a value to `schema` (the property `name`), or None when nothing
-    needs changing."""
-    types = _types(schema)
-    if "string" in types and schema.get("format") == "date-time":
-        return iso_utc
-    if "object" in types and "properties" in schema:
-        return _object_transform(schema, on_unmapped, path)
-    if "array" in types and isinstance(schema.get("items"), dict):
-        conform_item = compile_transform(schema["items"], on_unmapped, path, name)
-        if conform_item is None:
-            return None
-
-        def transform_array(value: Any) -> Any:
-            return [conform_item(v) for v in value] if isinstance(value, list) else value
-
-        return transform_array
-    if types <= {"string", "null"} and "string" in types:
-        return as_string if ID_NAME.search(name) else None
-    if types <= {"boolean", "null"} and "boolean" in types:
-        return as_boolean
-    return None
+def compile_transform(schema: dict, on_drift: OnDrift | None = None) -> Transform:
+    """A function that conforms a record (a dict) to `schema` in place and returns it."""
+    report = on_drift or (lambda path, value: None)
+    accept, convert = _plan(schema, (), "", report)
+    if convert is None:
+        return lambda record: record
+    return convert
 
 
-def _object_transform(schema: dict, on_unmapped: Unmapped | None, path: str) -> Transform | None:
-    properties = schema["properties"]
-    fields = {name: f for name, sub in properties.items()
-              if (f := compile_transform(sub, on_unmapped, f"{path}{name}.", name))}
-    if schema.get("additionalProperties"):  # open: every key stays
-        known = None
-        if not fields:
-            return None
-    else:
-        known = frozenset(properties)
-    # Most fields are strings that already are strings: test those inline, call only for the rest.
-    strings = tuple(name for name, f in fields.items() if f is as_string)
-    others = tuple((name, f) for name, f in fields.items() if f is not as_string)
-
-    def transform_object(value: Any) -> Any:
-        if value.__class__ is not dict:
+def _plan(schema: dict, path: Path, name: str, on_drift: OnDrift) -> Plan:
+    if "type" not in schema:
+        return ANYTHING, None
+    types = types_of(schema)
+    accept: set[type] = {NoneType} if "null" in types else set()
+    converters: dict[type, Transform] = {}
+    if "object" in types:
+        if schema.get("properties"):
+            converters[dict] = _object_transform(schema["properties"], path, on_drift)
+        else:
+            accept.add(dict)  # open: any keys
+    if "array" in types:
+        items = schema.get("items")
+        if isinstance(items, dict) and "type" in items:
+            converters[list] = _array_transform(items, path, name, on_drift)
+        else:
+            accept.add(list)
+    if "string" in types:
+        if schema.get("format") == "date-time":
+            converters[int] = converters[float] = converters[str] = iso_utc
+        else:
+            accept.add(str)
+            if ID_NAME.search(name):
+                converters[int] = converters[float] = as_string
+    if "integer" in types:
+        accept.add(int)
+        converters.pop(int, None)
+    if "number" in types:
+        accept |= {int, float}
+        converters.pop(int, None)
+        converters.pop(float, None)
+    if "boolean" in types:
+        accept.add(bool)
+        for kind in (int, float):
+            if kind not in accept and kind not in converters:
+                converters[kind] = as_boolean
+    accepted = frozenset(accept)
+    if not converters:
+        def drift(value: Any) -> Any:
+            on_drift(path, value)
             return value
-        if known is not None and not value.keys() <= known:
-            for name in [name for name in value if name not in known]:
-                del value[name]
-                if on_unmapped is not None:
-                    on_unmapped(path + name)
-        for name in strings:
-            item = value.get(name)
-            if item is not None and item.__class__ is not str:
-                value[name] = as_string(item)
-        for name, conform in others:
-            if name in value:
-                value[name] = conform(value[name])
+        return accepted, drift
+
+    def convert(value: Any) -> Any:
+        converter = converters.get(value.__class__)
+        if converter is None or (converter is as_boolean and value not in (0, 1)):
+            on_drift(path, value)
+            return value
+        return converter(value)
+
+    return accepted, convert
+
+
+def _object_transform(properties: dict, path: Path, on_drift: OnDrift) -> Transform:
+    plans = {name: _plan(sub, (*path, name), name, on_drift) for name, sub in properties.items()}
+
+    def transform_object(value: dict) -> dict:
+        for key, item in value.items():
+            plan = plans.get(key)
+            if plan is None:
+                if item is not None:  # a property seen only as null tells no type yet
+                    on_drift((*path, key), item)
+                continue
+            if item.__class__ in plan[0]:
+                continue
+            converted = plan[1](item)
+            if converted is not item:
+                value[key] = converted  # an existing key: safe while iterating
         return value
 
     return transform_object
+
+
+def _array_transform(items: dict, path: Path, name: str, on_drift: OnDrift) -> Transform:
+    accept, convert = _plan(items, (*path, ITEMS), item_name(name), on_drift)
+
+    def transform_array(value: list) -> list:
+        for index, item in enumerate(value):
+            if item.__class__ not in accept:
+                converted = convert(item)
+                if converted is not item:
+                    value[index] = converted
+        return value
+
+    return transform_array
