@@ -10,11 +10,11 @@ import click
 
 from .client import resolve_base_url
 from .errors import ConfigError, IntercomError
-from .mechanics import DEFAULT_MAX_CONCURRENCY, parse_datetime
+from .mechanics import API_VERSIONS, DEFAULT_MAX_CONCURRENCY, parse_datetime
 from .streams.knowledge import custom_object_stream_name
 from .tap import TapIntercom
 
-NO_CONFIG_NEEDED = {"--discover", "--about", "--help", "--version"}
+NO_CONFIG_NEEDED = {"--about", "--help", "--version"}
 
 
 def option_values(argv: list[str], name: str) -> list[str]:
@@ -50,6 +50,10 @@ def check_config(config: dict) -> None:
     if config.get("start_date") and config.get("end_date"):
         if parse_datetime(config["start_date"]) > parse_datetime(config["end_date"]):
             raise ConfigError("start_date is after end_date")
+    version = config.get("api_version", API_VERSIONS[-1])
+    if str(version) not in API_VERSIONS:
+        raise ConfigError(f"api_version {version!r} is not one this tap has been shown to read; "
+                          f"use one of {', '.join(API_VERSIONS)}")
     page_size = config.get("page_size", 150)
     if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= 150):
         raise ConfigError(f"page_size must be an integer from 1 to 150, got {page_size!r}")
@@ -88,7 +92,7 @@ def preflight(argv: list[str]) -> None:
         load_json_file(path, "catalog")
     configs = option_values(argv, "--config")
     if NO_CONFIG_NEEDED & set(argv) or "ENV" in configs:
-        return  # discovery needs no settings; ENV settings are checked by the SDK's schema
+        return  # ENV settings are checked by the SDK's schema
     merged: dict = {}
     for path in configs:
         config = load_json_file(path, "config")

@@ -38,3 +38,7 @@ class ServerError(IntercomError):
 
 class TransientError(IntercomError):
     """A request kept failing after every retry."""
+
+
+class UnexpectedAnswerError(IntercomError):
+    """A 200 whose body is not what the endpoint answers (a list answer without its list)."""

@@ -34,10 +34,13 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator, SinglePagePaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
+from . import attributes
 from .client import IntercomHttp
-from .errors import ForbiddenError, NotFoundError, RequestError, ServerError, TransientError
+from .errors import ForbiddenError, NotFoundError, RequestError, ServerError, TransientError, UnexpectedAnswerError
 from .records import compile_transform
 from .slices import walk_side_by_side
+from .widening import Path as SchemaPath
+from .widening import kind_of, types_of, widen_at
 
 
 def schema_directory() -> Path:
@@ -51,10 +54,72 @@ DAY = 86_400
 
 
 DEFAULT_MAX_CONCURRENCY = 32  # the setting's default: what reaches the rate limit at Intercom's latency
+DEFAULT_API_VERSION = "2.16"
+API_VERSIONS = ("2.11", "2.14", "2.15", "2.16")  # the versions the tap has been shown to read
 
 
 def max_concurrency(config: dict) -> int:
     return int(config.get("max_concurrency") or DEFAULT_MAX_CONCURRENCY)
+
+
+def listed(body: dict, keys: tuple[str, ...], endpoint: str) -> list:
+    """The records of a list answer, under the first of `keys` it has. The descriptions and
+    their own examples sometimes name a list differently (GET /contacts/{id}/companies: schema
+    `companies`, example `data`), so a stream may give both; an answer with neither is an error,
+    never zero records in silence."""
+    for key in keys:
+        if key in body:
+            return body[key] or []
+    raise UnexpectedAnswerError(f"{endpoint} answered without its list ({' or '.join(map(repr, keys))}); "
+                                f"it has {', '.join(map(repr, body)) or 'nothing'}")
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return attributes.version_tuple(version)
+
+
+def for_api_version(tap: Any, streams: list) -> list:
+    """The streams whose endpoint the configured `api_version` has; a note for each left out."""
+    version = str(tap.config.get("api_version") or DEFAULT_API_VERSION)
+    kept = []
+    for stream in streams:
+        if version_tuple(version) >= version_tuple(stream.since):
+            kept.append(stream)
+        else:
+            tap.logger.info("Stream '%s' left out: its endpoint (%s) arrived in Intercom API %s; api_version is %s",
+                            stream.name, stream.path, stream.since, version)
+    return kept
+
+
+def custom_attribute_definitions(tap: Any, model: str) -> dict[str, str]:
+    """name → data type of a model's custom attributes, read once per tap (see attributes.py)."""
+    cache = tap.__dict__.setdefault("_intercom_attribute_definitions", {})
+    if model not in cache:
+        cache[model] = attributes.definitions(shared_http(tap), model, str(tap.config.get("api_version") or
+                                                                          DEFAULT_API_VERSION), tap.logger)
+    return cache[model]
+
+
+class WorkspaceSchema(StreamSchema):
+    """A stream's schema file, its custom attributes typed from the workspace's definitions.
+
+    With an input catalog the catalog's schema is the stream's (no definitions are read); the
+    SDK itself still reads `schema` during a sync (replication key checks)."""
+
+    def get_stream_schema(self, stream, stream_class):
+        schema = stream.__dict__.get("_workspace_schema")
+        if schema is None:
+            catalog = stream._tap.input_catalog
+            entry = catalog.get_stream(stream.name) if catalog is not None else None
+            if entry is not None:
+                schema = entry.schema.to_dict()
+            else:
+                schema = super().get_stream_schema(stream, stream_class)
+                if stream.custom_attributes:
+                    field, model = stream.custom_attributes
+                    schema = attributes.typed(schema, field, custom_attribute_definitions(stream._tap, model))
+            stream.__dict__["_workspace_schema"] = schema
+        return schema
 
 
 def next_cursor(body: dict) -> str | None:
@@ -83,11 +148,13 @@ def shared_http(tap: Any) -> IntercomHttp:
 
 
 class IntercomStream(RESTStream):
-    """A list that comes whole in one answer under `records_key`."""
+    """A list that comes whole in one answer under `records_key` (a key, or keys to try in turn)."""
 
-    schema = StreamSchema(SCHEMAS)
+    schema = WorkspaceSchema(SCHEMAS)
     primary_keys: ClassVar[tuple[str, ...]] = ("id",)
-    records_key = "data"
+    records_key: ClassVar[str | tuple[str, ...]] = "data"
+    since = "2.11"  # the first Intercom API version with this stream's endpoint
+    custom_attributes: ClassVar[tuple[str, str] | None] = None  # (field, model) typed at discovery
     permission = "the scope this endpoint needs"  # named in the warning when Intercom answers 403
     max_page_size = 150  # the endpoint's largest page: fewer requests
     child_key: ClassVar[str | None] = None  # e.g. "contact_id": the context this stream gives its children
@@ -162,8 +229,15 @@ class IntercomStream(RESTStream):
     def get_new_paginator(self):
         return SinglePagePaginator()
 
+    @property
+    def list_keys(self) -> tuple[str, ...]:
+        return (self.records_key,) if isinstance(self.records_key, str) else tuple(self.records_key)
+
+    def records_in(self, body: dict) -> list:
+        return listed(body, self.list_keys, f"{getattr(self, 'http_method', 'GET')} {self.path}")
+
     def parse_response(self, response) -> Iterable[dict]:
-        yield from response.intercom_json.get(self.records_key) or []
+        yield from self.records_in(response.intercom_json)
 
     # Records are conformed by `records.compile_transform` in post_process, in one compiled pass;
     # the SDK's generic walk over every value would cost more than the rest of the sync.
@@ -171,16 +245,57 @@ class IntercomStream(RESTStream):
 
     @cached_property
     def conform(self):
-        return compile_transform(self.schema, self._unmapped) or (lambda record: record)
+        return compile_transform(self.effective_schema, self._on_drift)
 
     @cached_property
-    def _unmapped_seen(self) -> set[str]:
-        return set()
+    def _drifts(self) -> list[tuple[SchemaPath, Any]]:
+        return []
 
-    def _unmapped(self, path: str) -> None:
-        if path not in self._unmapped_seen:
-            self._unmapped_seen.add(path)
-            self.logger.warning("Stream '%s': property '%s' is not in its schema; dropped", self.name, path)
+    def _on_drift(self, path: SchemaPath, value: Any) -> None:
+        self._drifts.append((path, value))
+
+    def shape(self, record: dict) -> dict:
+        """The record conformed to the schema, which first widens if the record carries what it
+        does not take (nothing is dropped; see records.py)."""
+        record = self.conform(record)
+        if self._drifts:
+            self.widen_schema()
+            record = self.conform(record)  # converts what the new properties need (ids, moments)
+            self._drifts.clear()
+        return record
+
+    def widen_schema(self) -> None:
+        """Take every drift seen into the schema, announce it once each, and send the new
+        SCHEMA before the record that needed it."""
+        schema = before = self.effective_schema
+        for path, value in self._drifts:
+            widened = widen_at(schema, path, value)
+            if widened is not schema:
+                self._announce_drift(schema, path, value)
+                schema = widened
+        self._drifts.clear()
+        if schema is before:
+            return
+        self._input_schema = schema  # the SDK's effective schema, for the rest of the sync
+        if self._tap.mapper is not None:
+            self._tap.mapper.register_raw_stream_schema(self.name, schema, self.primary_keys)
+        self._stream_maps = None
+        self.__dict__.pop("conform", None)
+        if self._schema_written:
+            super()._write_schema_message()
+
+    def _announce_drift(self, schema: dict, path: SchemaPath, value: Any) -> None:
+        node: dict | None = schema
+        for step in path:
+            node = (node or {}).get("items") if step == "[]" else (node or {}).get("properties", {}).get(step)
+        where = ".".join(path).replace(".[]", "[]")
+        if node is None:
+            self.logger.warning("Stream '%s': Intercom sent property '%s' (%s), which the schema lacks; "
+                                "added to the schema", self.name, where, kind_of(value))
+        else:
+            declared = "|".join(sorted(types_of(node) - {"null"})) or "any"
+            self.logger.warning("Stream '%s': property '%s' arrived as %s, which the schema (%s) does not take; "
+                                "the schema now takes both", self.name, where, kind_of(value), declared)
 
     @cached_property
     def _deselects_properties(self) -> bool:
@@ -213,7 +328,9 @@ class IntercomStream(RESTStream):
         for child in self.child_streams:
             if isinstance(child, EmbeddedChildStream) and child.selected:
                 child.embedded[row["id"]] = child.embedded_list(row)
-        return self.conform(row)
+            if isinstance(child, DetailChildStream) and child.moved_from_parent:
+                row.pop(child.moved_from_parent, None)  # its items are the child's records
+        return self.shape(row)
 
     forbidden = False  # set after a 403: the rest of the stream (every other parent) is skipped too
 
@@ -257,15 +374,15 @@ class IntercomStream(RESTStream):
 class PageNumbers(PageNumberPaginator):
     """Pages 1, 2, … until `total_pages` (in `pages` or at the top level) or an empty page."""
 
-    def __init__(self, records_key: str) -> None:
+    def __init__(self, list_keys: tuple[str, ...]) -> None:
         super().__init__(1)
-        self.records_key = records_key
+        self.list_keys = list_keys
 
     def has_more(self, response) -> bool:
         body = response.intercom_json
         pages = body.get("pages") if isinstance(body.get("pages"), dict) else body
         page, total = pages.get("page"), pages.get("total_pages")
-        if not body.get(self.records_key):
+        if not next((body[key] for key in self.list_keys if key in body), None):
             return False
         return isinstance(page, int) and isinstance(total, int) and page < total
 
@@ -284,7 +401,7 @@ class PageNumberStream(IntercomStream):
     extra_params: ClassVar[dict[str, str]] = {}
 
     def get_new_paginator(self):
-        return PageNumbers(self.records_key)
+        return PageNumbers(self.list_keys)
 
     def get_url_params(self, context, next_page_token):
         return {"page": next_page_token or 1, "per_page": self.page_size, **self.extra_params}
@@ -380,7 +497,7 @@ class SearchStream(WindowedStream):
         slices = self.slices(head, first, last)
         if not slices:
             for page in itertools.chain([head], pages):
-                yield from page.get(self.records_key) or []
+                yield from self.records_in(page)
             return
         pages.close()  # its first page only told the size; the slices read everything again
         self._sliced = True
@@ -403,7 +520,7 @@ class SearchStream(WindowedStream):
             # A request per record already fills the budget (conversation parts); slices would
             # only add pages of large records waiting in memory.
             return []
-        oldest = (head.get(self.records_key) or [{}])[0].get("updated_at")
+        oldest = (self.records_in(head) or [{}])[0].get("updated_at")
         start = max(first, oldest) if isinstance(oldest, int) else first
         count = 4 * self.slice_walkers  # more slices than walkers: uneven slices still balance
         step = max(1, (last - start + 1) // count)
@@ -415,7 +532,7 @@ class SearchStream(WindowedStream):
         is wider for contacts' day grain; a record belongs to exactly one slice)."""
         first, last = piece
         for page in self.search_pages(first, last):
-            yield [r for r in page.get(self.records_key) or []
+            yield [r for r in self.records_in(page)
                    if not isinstance(r.get("updated_at"), int) or first <= r["updated_at"] <= last]
 
 
@@ -447,8 +564,8 @@ class ScrollStream(IntercomStream):
 
     def _scroll(self) -> Iterable[dict]:
         page = self._first_page()
-        while page.get("data"):
-            yield from page["data"]
+        while records := self.records_in(page):
+            yield from records
             page = self.http.get(self.scroll_path, {"scroll_param": page["scroll_param"]},
                                  retry_errors=False)
 
@@ -471,10 +588,11 @@ class DetailChildStream(IntercomStream):
 
     parent_key: ClassVar[str]  # e.g. "conversation_id": the context key, also added to each record
     state_partitioning_keys: ClassVar[list[str]] = []  # state stays small: no partition per parent
+    moved_from_parent: ClassVar[str | None] = None  # the parent's field whose items are this stream's records
     paged = False
 
     def get_new_paginator(self):
-        return PageNumbers(self.records_key) if self.paged else SinglePagePaginator()
+        return PageNumbers(self.list_keys) if self.paged else SinglePagePaginator()
 
     def get_url_params(self, context, next_page_token):
         return {"page": next_page_token or 1, "per_page": self.page_size} if self.paged else {}
@@ -621,7 +739,7 @@ class EmbeddedChildStream(DetailChildStream):
         assert context is not None
         items = self.embedded.pop(context[self.parent_key], None)
         if items is not None:
-            yield from items
+            yield from map(dict, items)  # copies: the parent's record, written after, holds these items
         else:
             yield from super().request_records(context)
 

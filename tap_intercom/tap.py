@@ -5,7 +5,7 @@ from __future__ import annotations
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from .mechanics import DEFAULT_MAX_CONCURRENCY
+from .mechanics import API_VERSIONS, DEFAULT_API_VERSION, DEFAULT_MAX_CONCURRENCY, for_api_version
 from .streams import conversations, exports, knowledge, people, tickets, workspace
 from .writer import SingerWriter
 
@@ -27,8 +27,9 @@ class TapIntercom(Tap):
         th.Property("api_url", th.StringType,
                     description="Base URL override (a proxy, or a local sandbox). Plain http:// is accepted "
                                 "only for loopback hosts."),
-        th.Property("api_version", th.StringType, default="2.16",
-                    description="Intercom-Version header sent with every request."),
+        th.Property("api_version", th.StringType, default=DEFAULT_API_VERSION, allowed_values=list(API_VERSIONS),
+                    description="Intercom-Version header sent with every request: one of the versions the tap has "
+                                "been shown to read. Streams whose endpoint the version lacks are left out."),
         th.Property("lookback_window_days", th.IntegerType, default=0,
                     description="Re-read this many days before the bookmark on each incremental sync."),
         th.Property("page_size", th.IntegerType,
@@ -58,7 +59,7 @@ class TapIntercom(Tap):
     ).to_dict()
 
     def discover_streams(self):
-        return [
+        return for_api_version(self, [
             workspace.AdminsStream(self),
             workspace.TeamsStream(self),
             workspace.TagsStream(self),
@@ -104,7 +105,7 @@ class TapIntercom(Tap):
             *(knowledge.CustomObjectStream(self, identifier) for identifier in self.config.get("custom_object_types") or []),
             exports.ContentDataExportStream(self),
             exports.ReportingDataExportStream(self),
-        ]
+        ])
 
 if __name__ == "__main__":
     TapIntercom.cli()

@@ -13,6 +13,7 @@ class ConversationsStream(SearchStream):
     records_key = "conversations"
     permission = "Read conversations"
     child_key = "conversation_id"
+    custom_attributes = ("custom_attributes", "conversation")
 
 
 class ConversationPartsStream(DetailChildStream):
@@ -22,6 +23,7 @@ class ConversationPartsStream(DetailChildStream):
     parent_stream_type = ConversationsStream
     parent_key = "conversation_id"
     path = "/conversations/{conversation_id}"
+    moved_from_parent = "conversation_parts"  # the search never carries them; a detail answer does
     permission = "Read conversations"
 
     def parse_response(self, response) -> Iterable[dict]:
@@ -36,6 +38,7 @@ class ConversationHandlingEventsStream(DetailChildStream):
     parent_key = "conversation_id"
     path = "/conversations/{conversation_id}/handling_events"
     records_key = "handling_events"
+    since = "2.15"
     primary_keys = ("conversation_id", "timestamp", "type")
     permission = "Read conversations"
     selected_by_default = False
@@ -49,6 +52,7 @@ class DeletedConversationsStream(PageNumberStream):
     records_key = "conversations"
     replication_key = "deleted_at"
     max_page_size = 60
+    since = "2.16"
     extra_params = {"order": "desc"}
     permission = "Read conversations"
 
@@ -65,5 +69,6 @@ class CallsStream(PageNumberStream):
     name = "calls"
     path = "/calls"
     max_page_size = 25
+    since = "2.14"
     permission = "Read calls"
 

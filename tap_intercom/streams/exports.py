@@ -35,6 +35,7 @@ class ReportingDataExportStream(ExportJobStream):
     name = "reporting_data_export"
     path = "/export/reporting_data/enqueue"
     primary_keys = ("dataset_id", "export_window_start", "row_number")
+    since = "2.14"
     permission = "Read and export reporting data"
 
     @property

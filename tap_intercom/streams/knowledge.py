@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 
-from singer_sdk.schema.source import StreamSchema
-
-from ..mechanics import SCHEMAS, IntercomStream, PageNumberStream
+from ..mechanics import SCHEMAS, IntercomStream, PageNumberStream, WorkspaceSchema
 
 
 class ArticlesStream(PageNumberStream):
@@ -22,6 +20,7 @@ class ArticlesStream(PageNumberStream):
 class InternalArticlesStream(PageNumberStream):
     name = "internal_articles"
     path = "/internal_articles"
+    since = "2.14"
     permission = "Read articles"
 
 
@@ -52,6 +51,7 @@ class NewsfeedsStream(PageNumberStream):
 class ContentSnippetsStream(PageNumberStream):
     name = "content_snippets"
     path = "/content_snippets"
+    since = "2.16"
     max_page_size = 50
     permission = "Read content snippets"
 
@@ -59,8 +59,9 @@ class ContentSnippetsStream(PageNumberStream):
 class CustomObjectStream(PageNumberStream):
     """The instances of one custom object type (setting `custom_object_types`)."""
 
-    schema = StreamSchema(SCHEMAS, key="custom_object_instance")
+    schema = WorkspaceSchema(SCHEMAS, key="custom_object_instance")
     permission = "Read custom objects"
+    since = "2.14"
 
     def __init__(self, tap, identifier: str) -> None:
         self.identifier = identifier

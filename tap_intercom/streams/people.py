@@ -16,6 +16,7 @@ class ContactsStream(SearchStream):
     permission = "Read and list users and companies"
     day_grain_dates = True  # contacts search matches dates by calendar day
     child_key = "contact_id"
+    custom_attributes = ("custom_attributes", "contact")
 
 
 class CompaniesStream(ScrollStream):
@@ -23,6 +24,7 @@ class CompaniesStream(ScrollStream):
     path = "/companies/scroll"
     permission = "Read and list users and companies"
     child_key = "company_id"
+    custom_attributes = ("custom_attributes", "company")
 
 
 class ContactChild(DetailChildStream):
@@ -54,8 +56,9 @@ class ContactTagsStream(EmbeddedChildStream, ContactChild):
 class ContactCompaniesStream(EmbeddedChildStream, ContactChild):
     name = "contact_companies"
     path = "/contacts/{contact_id}/companies"
-    records_key = "companies"
+    records_key = ("companies", "data")  # the schema's name, then its own example's
     embedded_field = "companies"
+    custom_attributes = ("custom_attributes", "company")
     paged = True
 
 
@@ -98,12 +101,14 @@ class CompanyContactsStream(CompanyChild):
     name = "company_contacts"
     path = "/companies/{company_id}/contacts"
     paged = True
+    custom_attributes = ("custom_attributes", "contact")
     selected_by_default = False
 
 
 class CompanyNotesStream(CompanyChild):
     name = "company_notes"
     path = "/companies/{company_id}/notes"
+    since = "2.15"
     primary_keys = ("id",)
     paged = True
     selected_by_default = False

@@ -12,6 +12,7 @@ class TicketsStream(SearchStream):
     path = "/tickets/search"
     records_key = "tickets"
     permission = "Read tickets"
+    custom_attributes = ("ticket_attributes", "ticket")
     child_key = "ticket_id"  # the ticket's `id` (GET /tickets/{id}), not its inbox number `ticket_id`
 
 
@@ -22,7 +23,7 @@ class TicketPartsStream(EmbeddedChildStream):
     parent_stream_type = TicketsStream
     parent_key = "ticket_id"
     path = "/tickets/{ticket_id}"
-    embedded_field = "ticket_parts"
+    embedded_field = moved_from_parent = "ticket_parts"
     embedded_items = "ticket_parts"
     permission = "Read tickets"
 
@@ -33,6 +34,7 @@ class TicketPartsStream(EmbeddedChildStream):
 class TicketTypesStream(IntercomStream):
     name = "ticket_types"
     path = "/ticket_types"
+    records_key = ("data", "ticket_types")  # answers say `data`; 2.11's schema says `ticket_types`
     permission = "Read tickets"
     child_key = "ticket_type_id"
 
@@ -44,7 +46,7 @@ class TicketTypeAttributesStream(EmbeddedChildStream):
     parent_stream_type = TicketTypesStream
     parent_key = "ticket_type_id"
     path = "/ticket_types/{ticket_type_id}"
-    embedded_field = "ticket_type_attributes"
+    embedded_field = moved_from_parent = "ticket_type_attributes"
     permission = "Read tickets"
 
     def embedded_list(self, parent: dict) -> list[dict] | None:
@@ -60,4 +62,5 @@ class TicketTypeAttributesStream(EmbeddedChildStream):
 class TicketStatesStream(IntercomStream):
     name = "ticket_states"
     path = "/ticket_states"
+    since = "2.14"
     permission = "Read tickets"

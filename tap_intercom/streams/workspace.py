@@ -61,6 +61,7 @@ class ConversationAttributesStream(IntercomStream):
     name = "conversation_attributes"
     path = "/conversations/attributes"  # 2.16: /data_attributes?model=conversation is gone
     permission = "Read conversations"
+    since = "2.16"
 
     def get_url_params(self, context, next_page_token):
         return {"include_archived": "true"}
@@ -70,24 +71,28 @@ class AwayStatusReasonsStream(IntercomStream):
     name = "away_status_reasons"
     path = "/away_status_reasons"
     permission = "Read admins"
+    since = "2.14"
 
 
 class OfficeHoursSchedulesStream(IntercomStream):
     name = "office_hours_schedules"
     path = "/office_hours_schedules"
     permission = "Read admins"
+    since = "2.16"
 
 
 class BrandsStream(IntercomStream):
     name = "brands"
     path = "/brands"
     permission = "Read brands"
+    since = "2.15"
 
 
 class EmailSettingsStream(IntercomStream):
     name = "email_settings"
     path = "/emails"
     permission = "Read email settings"
+    since = "2.15"
 
 
 class MacrosStream(IntercomStream):
@@ -97,6 +102,7 @@ class MacrosStream(IntercomStream):
     path = "/macros"
     replication_key = "updated_at"
     permission = "Read macros"
+    since = "2.16"
 
     def get_new_paginator(self):
         return StartingAfterCursor(None)
@@ -123,6 +129,7 @@ class ActivityLogsStream(IntercomStream):
 
     name = "activity_logs"
     path = "/admins/activity_logs/search"
+    since = "2.16"  # the search; GET /admins/activity_logs before it pages differently
     http_method = "POST"
     records_key = "activity_logs"
     replication_key = "created_at"
@@ -132,7 +139,7 @@ class ActivityLogsStream(IntercomStream):
     permission = "Read admins"
 
     def get_new_paginator(self):
-        return PageNumbers(self.records_key)
+        return PageNumbers(self.list_keys)
 
     def request_records(self, context: dict | None) -> Iterable[dict]:
         start = self.get_starting_timestamp(context)
