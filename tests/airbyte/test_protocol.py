@@ -115,7 +115,7 @@ def test_read_sends_the_singer_tap_records_with_statuses_and_per_stream_state(tm
     started = time.time() * 1000
     run = run_source(tmp_path / "read", "read", config, catalog=catalog)
     assert run.returncode == 0, run.stderr[-3000:]
-    singer = run_tap(tmp_path / "singer", config, catalog=select(discovered_catalog(tmp_path), FAMILY))
+    singer = run_tap(tmp_path / "singer", config, catalog=select(discovered_catalog(tmp_path, config), FAMILY))
     assert set(run.records) == set(singer.records) == FAMILY
     for stream in FAMILY:
         got = sorted(json.dumps(r, sort_keys=True) for r in run.records[stream])

@@ -99,12 +99,10 @@ def sync(tmp_path):
     return run
 
 
-def discovered_catalog(tmp_path: Path, config: dict | None = None) -> dict:
-    """The tap's own discovery output (with `config`, for settings that add streams)."""
-    args = [*TAP, "--discover"]
-    if config is not None:
-        (tmp_path / "discover-config.json").write_text(json.dumps(config))
-        args += ["--config", str(tmp_path / "discover-config.json")]
+def discovered_catalog(tmp_path: Path, config: dict) -> dict:
+    """The tap's own discovery output: it reads the workspace's custom attribute definitions."""
+    (tmp_path / "discover-config.json").write_text(json.dumps(config))
+    args = [*TAP, "--discover", "--config", str(tmp_path / "discover-config.json")]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)
