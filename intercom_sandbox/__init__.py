@@ -1,4 +1,4 @@
-"""A local imitation of Intercom's REST API 2.16, for tests, benchmarks and the demo.
+"""A local imitation of Intercom's REST API (2.16, and 2.11, 2.14, 2.15), for tests, benchmarks and the demo.
 
 It never imports the tap, and the tap never imports it.
 """

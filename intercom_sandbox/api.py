@@ -1,4 +1,4 @@
-"""Intercom REST API 2.16 endpoints served from the sandbox world.
+"""Intercom REST API endpoints served from the sandbox world (2.16's; versions.py narrows them per version).
 
 Each handler takes the parsed request and returns a `Reply`; the HTTP layer
 (`server.py`) does authentication, versioning, rate limiting and faults around it.
@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from .jsonio import encode, join_array
 from .pagination import BadCursor, cursor_pages, decode_cursor, encode_cursor, parse_per_page
 from .search import SearchError, SearchModel, parse_search_request
+from .versions import DEFAULT_VERSION
 from .world import CONVERSATION_CUSTOM, World
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class Request:
     base_url: str = ""  # the sandbox's own http://host:port, for absolute URLs such as download_url
     faults: Faults | None = None  # for the faults a handler applies itself (job_fail, download_cut)
     fired: list[str] = field(default_factory=list)  # those that fired, for the stats
+    version: str = DEFAULT_VERSION  # the Intercom-Version asked for (versions.py)
 
     def fault(self, kind: str) -> bool:
         """Whether this request suffers the handler-applied fault `kind` (a counted rule is used up)."""
@@ -170,9 +172,9 @@ class IntercomApi:
     def me(self, request: Request) -> Reply:
         admin = self.world.table("admins").record(0)
         rng = self.world.rng("me", 0)
-        me = self.world.factory.build("admin_with_app", rng, {
+        me = self.world.build("admin_with_app", rng, {
             "type": "admin", "id": admin["id"], "name": admin["name"], "email": admin["email"],
-            "email_verified": True, "team_ids": admin["team_ids"],
+            "email_verified": True, "team_ids": admin["team_ids"], "avatar": admin["avatar"],
         })
         me["app"].update({"id_code": "ecahpwf5", "name": "Sandbox Workspace", "timezone": self.world.timezone_name,
                           "region": "US"})
@@ -199,8 +201,11 @@ class IntercomApi:
     def data_attributes(self, request: Request) -> Reply:
         model = request.query.get("model")
         if model == "conversation":
-            raise ApiError(422, "parameter_invalid",
-                           "Conversation data attributes moved to GET /conversations/attributes in version 2.16")
+            if request.version == "2.16":  # the one version here with GET /conversations/attributes
+                raise ApiError(422, "parameter_invalid",
+                               "Conversation data attributes moved to GET /conversations/attributes in version 2.16")
+            return self._json({"type": "list", "data": self.world.conversation_data_attributes(
+                include_archived=request.query.get("include_archived") == "true")})
         models = [model] if model else ["contact", "company"]
         if any(m not in self.world.data_attributes for m in models):
             raise ApiError(400, "parameter_invalid", f"model must be contact or company, got {model!r}")
@@ -307,7 +312,7 @@ class IntercomApi:
                     field_types[attribute["full_name"]] = attribute["data_type"]
         elif name == "conversation":  # tickets (domains/tickets.py) have no custom_attributes
             for attr_name, kind in CONVERSATION_CUSTOM:
-                field_types[f"custom_attributes.{attr_name}"] = kind
+                field_types[f"custom_attributes.{attr_name}"] = SEARCH_TYPES.get(kind, kind)
         if not contacts:
             field_types["id"] = "ordered_string"  # clients page conversations by `id > last id`
         multi = {"tag_id", "segment_id", "company_id"} if contacts else {"contact_ids", "tag_ids", "teammate_ids"}
@@ -333,6 +338,8 @@ class IntercomApi:
             special = MULTI_VALUED.get(path)
             if special:
                 return special(self.world, record, i)
+            if path.startswith(CUSTOM):  # the rest is one name, dots and all ("Refund.Amount")
+                return (record.get("custom_attributes") or {}).get(path[len(CUSTOM):])
             value: Any = record
             for key in path.split("."):
                 if not isinstance(value, dict):
@@ -370,7 +377,9 @@ class IntercomApi:
             self._search_cache[cache_key] = CachedSearch(table.version, keys)
         return keys
 
-    def _search(self, request: Request, kind: str, list_key: str, envelope_type: str) -> Reply:
+    def _search(self, request: Request, kind: str, list_key: str, envelope_type: str,
+                encoded: Callable[[int], bytes] | None = None) -> Reply:
+        """One page of a search; `encoded(i)` gives a record as served (default: the table's cached bytes)."""
         if not isinstance(request.body, dict):
             raise ApiError(400, "parameter_invalid", "The request body must be a JSON object with a query")
         search = parse_search_request(request.body, self.search_models[kind])
@@ -391,10 +400,11 @@ class IntercomApi:
             chosen = keys[start:start + per_page]
             done_before, more = start, start + per_page < total
         table = self.world.table(kind)
+        encoded = encoded or table.encoded
         next_cursor = encode_cursor(list(chosen[-1])) if more and chosen else None
         parts = {"type": envelope_type, "total_count": total,
                  "pages": cursor_pages(done_before // per_page + 1, per_page, total, next_cursor)}
-        return Reply(200, envelope(parts, list_key, [table.encoded(k[2]) for k in chosen]),
+        return Reply(200, envelope(parts, list_key, [encoded(k[2]) for k in chosen]),
                      served_ids=[table.ids[k[2]] for k in chosen])
 
     def search_contacts(self, request: Request) -> Reply:
@@ -455,6 +465,9 @@ MULTI_VALUED: dict[str, Callable[[World, dict, int], list]] = {
     "teammate_ids": lambda w, r, i: [t["id"] for t in (r.get("teammates") or {}).get("teammates") or []],
 }
 
+CUSTOM = "custom_attributes."
+# Search types of the attribute data types that have other names.
+SEARCH_TYPES = {"decimal": "float", "datetime": "date", "list": "string"}
 SCALAR_TYPES = {"string": "string", "integer": "integer", "number": "float", "boolean": "boolean"}
 
 

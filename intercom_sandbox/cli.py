@@ -1,4 +1,4 @@
-"""`intercom-sandbox`: run a local Intercom REST API 2.16 until SIGTERM/SIGINT."""
+"""`intercom-sandbox`: run a local Intercom REST API (2.11, 2.14, 2.15, 2.16) until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 

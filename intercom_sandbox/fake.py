@@ -54,6 +54,13 @@ VOCABULARY = {
     "locale": ("en", "fr", "de", "pt-BR", "ja", "es"),
     "timezone": ("Europe/Dublin", "America/Sao_Paulo", "Europe/Berlin", "Asia/Tokyo", "America/Los_Angeles"),
     "phone": ("+353 1 555 0100", "+1 415 555 0134", "+49 30 5550 1234", "+81 3-5550-1234"),
+    "utm_source": ("newsletter", "google", "twitter", "partner_site", "producthunt"),
+    "utm_medium": ("email", "cpc", "social", "referral", "banner"),
+    "utm_campaign": ("spring_launch", "black_friday", "webinar_2024", "onboarding_drip", "rétro_été"),
+    "utm_content": ("pricing_banner", "hero_cta", "footer_link", "variant_b"),
+    "utm_term": ("crm", "help desk", "live chat", "customer support software"),
+    "referrer": ("https://www.example.com/pricing", "https://www.google.com/", "https://news.example.org/launch",
+                 "https://partner.example.net/integrations/intercom"),
 }
 TEXT_FIELDS = {"body", "html", "description", "text", "message", "note", "summary", "content", "body_markdown",
                "blurb", "reason", "explanation"}
@@ -77,10 +84,14 @@ ISO_DATE = re.compile(r"\d{4}-\d\d-\d\dT")
 
 
 @lru_cache(maxsize=None)
+def load_bundled(name: str) -> Any:
+    """A file scripts/bundle_openapi.py packed into openapi/ (parsed once per process; treat it as read-only)."""
+    return json.loads((Path(__file__).resolve().parent / "openapi" / name).read_text(encoding="utf-8"))
+
+
 def load_spec(version: str = "2.16") -> dict:
-    """The bundled OpenAPI description (parsed once per process; treat it as read-only)."""
-    path = Path(__file__).resolve().parent / "openapi" / f"api-{version}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The bundled OpenAPI description the records are built from."""
+    return load_bundled(f"api-{version}.json")
 
 
 def pick(rng: random.Random, options: tuple | list) -> Any:
@@ -151,6 +162,10 @@ class RecordFactory:
 
     def build_schema(self, schema: dict, rng: random.Random) -> Any:
         return self._compile(schema, "", True)(rng, 0)
+
+    def generator(self, schema: dict, name: str = "") -> Generator:
+        """`gen(rng, depth)` for values of `schema`, read as the value of a property called `name`."""
+        return self._compile(schema, name, True)
 
     # Schema helpers ----------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """The HTTP side of the sandbox: a threaded HTTP/1.1 server with Intercom's request policy.
 
 Order of checks for an API request, as Intercom does it: bearer token (401, no rate-limit
-headers), Intercom-Version (400), rate limit (429), then the endpoint. Injected faults
-and latency are applied around that. `/_sandbox/…` is the private control API.
+headers), Intercom-Version (400 for a version not served), rate limit (429), then the endpoint
+(404 when the requested version's description lacks it). Injected faults and latency are
+applied around that. `/_sandbox/…` is the private control API.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from .controls import Faults, RateLimiter, Stats
 from .domains.exports import ExportsDomain
 from .jsonio import decode, encode
 from .scale import SCALES, Scale
-from .world import World
-
-SUPPORTED_VERSION = "2.16"
+from .versions import DEFAULT_VERSION, VERSIONS, serves
+from .world import DRIFT_FIELD, World
 
 
 @dataclass
@@ -91,6 +91,12 @@ class Sandbox:
     def set_rate_limit(self, limit: int) -> None:
         self.limiter.limit = limit
 
+    def drift(self, kinds: tuple[str, ...] | list[str] = ("contacts", "conversations"), field: str = DRIFT_FIELD,
+              share: float = 0.5) -> dict[str, list[str]]:
+        """Schema drift mid-sync: the later `share` of each kind's records (by updated_at) get `field`,
+        a number no description declares (world.drift). Kind → ids of the records that got it."""
+        return {kind: self.world.drift(kind, field, share) for kind in kinds}
+
     # The whole request policy ----------------------------------------------------------------
 
     def answer(self, method: str, target: str, headers: Any, body: bytes) -> Reply | None:
@@ -116,9 +122,11 @@ class Sandbox:
             self.stats.record(route, 401)
             return error_reply(401, "unauthorized", "Access Token Invalid")
         version = headers.get("Intercom-Version")
-        if version is not None and version != SUPPORTED_VERSION:
+        version = DEFAULT_VERSION if version is None else version
+        if version not in VERSIONS:
             reply = error_reply(400, "intercom_version_invalid",
-                                f"Requested version {version!r} is not served here; this sandbox speaks {SUPPORTED_VERSION}")
+                                f"Requested version {version!r} is not served here; this sandbox serves "
+                                f"{', '.join(VERSIONS)}")
             self.stats.record(route, 400)
             return reply
         if any(path.startswith(p) for p in self.forbidden_paths):
@@ -151,6 +159,8 @@ class Sandbox:
         elif found is None:
             reply = error_reply(404, "not_found", f"No route for {method} {path}") if not self.api.path_exists(path) \
                 else error_reply(405, "method_not_allowed", f"{method} is not allowed on {path}")
+        elif not serves(version, method, found[0]):
+            reply = error_reply(404, "not_found", f"{method} {path} is not part of API version {version}")
         else:
             parsed: Any = None
             if body:
@@ -163,7 +173,8 @@ class Sandbox:
             else:
                 # URLs the sandbox hands out (download_url) use the origin the client called.
                 base_url = f"http://{headers['Host']}" if headers.get("Host") else self.url
-                request = Request(method, path, query, parsed, headers=headers, base_url=base_url, faults=self.faults)
+                request = Request(method, path, query, parsed, headers=headers, base_url=base_url, faults=self.faults,
+                                  version=version)
                 reply = self.api.handle(found[1], request, found[2])
                 fault = fault or next(iter(request.fired), None)
                 if fault == "malformed" and reply.status == 200:
@@ -183,7 +194,8 @@ class Sandbox:
         action = path.removeprefix("/_sandbox/")
         try:
             if method == "GET" and action.startswith("ground_truth/"):
-                result: Any = world.ground_truth(action.removeprefix("ground_truth/"))
+                result: Any = world.ground_truth(action.removeprefix("ground_truth/"),
+                                                 query.get("api_version") or DEFAULT_VERSION)
             elif method == "GET" and action == "stats":
                 result = self.stats.snapshot()
             elif method == "POST" and action == "stats/reset":
@@ -198,6 +210,9 @@ class Sandbox:
                 result = {}
             elif method == "POST" and action == "add_parts":
                 result = world.add_parts(payload["conversation_id"], payload.get("count", 1), at=payload.get("at"))
+            elif method == "POST" and action == "drift":
+                result = self.drift(payload.get("kinds", ("contacts", "conversations")),
+                                    payload.get("field", DRIFT_FIELD), float(payload.get("share", 0.5)))
             elif method == "POST" and action == "faults":
                 self.faults.configure(latency_ms=payload.get("latency_ms"), jitter_ms=payload.get("jitter_ms"),
                                       slow_ms=payload.get("slow_ms"), rules=payload.get("rules"),

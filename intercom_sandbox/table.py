@@ -90,6 +90,11 @@ class Table:
         self.updated_at[i] = at
         self.forget(i)
 
+    def patch(self, i: int, fields: dict[str, Any]) -> None:
+        """Change what a record says without touching its updated_at (the drift control)."""
+        self.patches.setdefault(i, {}).update(fields)
+        self.forget(i)
+
     def append(self, record_id: str, at: int, searchable_from: int) -> int:
         i = len(self.ids)
         self.ids.append(record_id)

@@ -1,9 +1,10 @@
 """The sandbox workspace: every record, deterministic from the seed, and the changes made to it.
 
 Records are built by the schema-driven factory (so every field of the 2.16 object is
-present) with the fields that carry meaning (ids, timestamps, relations, custom
-attributes) set here. The control API changes the world while a sync runs, and
-`ground_truth` says what a correct sync must return right now.
+present, and every field Intercom sends beyond it: extras.py) with the fields that carry
+meaning (ids, timestamps, relations, custom attributes) set here. The control API changes
+the world while a sync runs, and `ground_truth` says what a correct sync must return right
+now (in any served API version: versions.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .extras import ExtraFields
 from .fake import RecordFactory, load_spec
 from .scale import Scale
 from .table import Table
+from .versions import DEFAULT_VERSION, check_version, shaped
 
 SEED_START = 1_609_459_200  # 2021-01-01: records spread over several years …
 SEED_END = 1_793_491_200  # 2026-11-01: … up to shortly before "now"
@@ -45,13 +48,22 @@ CONTACT_CUSTOM = [("plan", "string"), ("seats", "integer"), ("mrr", "float"), ("
                   ("trial_ends_at", "date"), ("nickname", "string")]
 COMPANY_CUSTOM = [("tier", "string"), ("employees", "integer"), ("arr", "float"), ("churn_risk", "boolean"),
                   ("renewal_at", "date")]
-# Conversation attribute values may be strings, integers or dates (never null, never booleans).
-CONVERSATION_CUSTOM = [("topic", "string"), ("order_number", "integer"), ("priority_reason", "string")]
+# Conversation attributes (never null), some named as teammates name them: spaces, dots, capitals.
+CONVERSATION_CUSTOM = [("topic", "string"), ("order_number", "integer"), ("priority_reason", "string"),
+                       ("Issue Type", "string"), ("Order No.", "integer"), ("Refund.Amount", "decimal"),
+                       ("Is VIP", "boolean"), ("Promised By", "datetime")]
 CONTACT_STANDARD = [("name", "string"), ("email", "string"), ("phone", "string"), ("role", "string"),
                     ("external_id", "string"), ("created_at", "date"), ("updated_at", "date"),
                     ("signed_up_at", "date"), ("last_seen_at", "date"), ("owner_id", "integer")]
 COMPANY_STANDARD = [("name", "string"), ("company_id", "string"), ("created_at", "date"),
                     ("updated_at", "date"), ("monthly_spend", "float"), ("size", "integer")]
+
+# (city, region, country, country code, continent code) of contacts' locations
+LOCATIONS = [("Dublin", "Leinster", "Ireland", "IRL", "EU"), ("São Paulo", "São Paulo", "Brazil", "BRA", "SA"),
+             ("München", "Bavaria", "Germany", "DEU", "EU"), ("東京", "Tokyo", "Japan", "JPN", "AS"),
+             ("San Francisco", "California", "United States", "USA", "NA"), ("Lagos", "Lagos", "Nigeria", "NGA", "AF"),
+             ("Kraków", "Lesser Poland", "Poland", "POL", "EU")]
+DRIFT_FIELD = "x_drift_score"  # a property no description declares (the drift control)
 
 KINDS = ("admins", "teams", "tags", "segments", "contacts", "companies", "conversations")  # tickets: domains/tickets.py
 EMBEDDED_LIMIT = 10  # a contact embeds at most 10 tags and 10 companies; its own endpoints list them all
@@ -71,6 +83,22 @@ def hex_id(prefix: int, i: int) -> str:
     return f"{prefix:08x}{i:016x}"
 
 
+def custom_value(rng: random.Random, data_type: str) -> Any:
+    """A custom attribute value of the JSON type its definition's `data_type` says (the data types of
+    data attributes, conversation attributes and ticket type attributes)."""
+    if data_type in ("string", "list"):
+        return rng.choice(["free", "pro", "enterprise", "Größe L", "北京", "🚀 launch"])
+    if data_type == "integer":
+        return rng.randrange(0, 5000)
+    if data_type in ("float", "decimal"):
+        return round(rng.uniform(0, 10_000), 2)  # non-integral on all but about one record in a hundred
+    if data_type == "boolean":
+        return rng.random() < 0.5
+    if data_type in ("date", "datetime"):  # unix seconds in custom attributes
+        return rng.randrange(SEED_START, SEED_END)
+    raise ValueError(f"no custom attribute values of data type {data_type!r}")
+
+
 class World:
     def __init__(self, scale: Scale, *, seed: int = 42, timezone: str = "UTC", search_delay: int = 0,
                  clock: Clock | None = None) -> None:
@@ -82,6 +110,7 @@ class World:
         self.clock = clock or Clock()
         self.spec = load_spec()
         self.factory = RecordFactory(self.spec, time_range=(SEED_START, SEED_END))
+        self.extras = ExtraFields(self.factory, self.spec)
         self.lock = threading.RLock()
         self.tables: dict[str, Table] = {}
         self._build_tables()
@@ -94,6 +123,12 @@ class World:
 
     def rng(self, kind: str, i: int) -> random.Random:
         return random.Random(f"{self.seed}:{kind}:{i}")
+
+    def build(self, component: str, rng: random.Random, overrides: dict | None = None) -> dict:
+        """A record of `component`: every property 2.16 declares and every field Intercom sends beyond
+        them (extras.py), with `overrides` laid over them."""
+        record = self.factory.build(component, rng, overrides)
+        return self.extras.apply(component, record, rng, overrides or ())
 
     def _timestamps(self, kind: str, n: int) -> tuple[list[int], list[int]]:
         """created_at/updated_at for n records: years apart, many sharing one updated_at second."""
@@ -176,26 +211,15 @@ class World:
     def _name(self, rng: random.Random) -> str:
         return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
-    def _custom(self, rng: random.Random, attributes: list[tuple[str, str]], *, nullable: bool = True,
-                strings: bool = False) -> dict[str, Any]:
-        """Custom attribute values of every type; `strings` for companies, whose schema says so."""
+    def _custom(self, rng: random.Random, attributes: list[tuple[str, str]], *, nullable: bool = True) -> dict:
+        """Custom attribute values, each of the JSON type its definition's data type says."""
         values: dict[str, Any] = {}
         for name, kind in attributes:
             if rng.random() < 0.1:
                 if nullable:
                     values[name] = None
-            elif kind == "string":
-                values[name] = rng.choice(["free", "pro", "enterprise", "Größe L", "北京", "🚀 launch"])
-            elif kind == "integer":
-                values[name] = rng.randrange(0, 5000)
-            elif kind == "float":
-                values[name] = round(rng.uniform(0, 10_000), 2)
-            elif kind == "boolean":
-                values[name] = rng.random() < 0.5
-            else:  # dates are unix seconds in custom attributes
-                values[name] = rng.randrange(SEED_START, SEED_END)
-            if strings and name in values:
-                values[name] = str(values[name]).lower() if isinstance(values[name], bool) else str(values[name])
+            else:
+                values[name] = custom_value(rng, kind)
         return values
 
     def _ref(self, kind: str, i: int) -> str:
@@ -228,23 +252,27 @@ class World:
         rng = self.rng("admin", i)
         name = self._name(rng)
         teams = [int(self._ref("teams", t)) for t in range(len(self.tables["teams"])) if (i + t) % 3 == 0]
-        return self.factory.build("admin", rng, {
+        image = f"https://static.intercomassets.com/avatars/{self._ref('admins', i)}/square_128/{i}.png"
+        # The 2.16 component says a URL string; 2.11's component, 2.16's /me example and real answers
+        # show an object. Both shapes are sent, so a client must take either.
+        avatar = image if (i + self.seed) % 3 == 1 else {"type": "avatar", "image_url": image}
+        return self.build("admin", rng, {
             "type": "admin", "id": self._ref("admins", i), "name": name,
             "email": f"admin{i}@example-support.com", "team_ids": teams,
-            "away_mode_enabled": i % 5 == 0, "away_mode_reassign": i % 10 == 0,
+            "away_mode_enabled": i % 5 == 0, "away_mode_reassign": i % 10 == 0, "avatar": avatar,
         })
 
     def _render_teams(self, i: int) -> dict:
         rng = self.rng("team", i)
         admins = [int(self._ref("admins", a)) for a in range(len(self.tables["admins"])) if (a + i) % 3 == 0]
-        return self.factory.build("team", rng, {
+        return self.build("team", rng, {
             "type": "team", "id": self._ref("teams", i),
             "name": ["Support", "Sales", "Billing", "Onboarding", "Tier 2", "Équipe FR"][i % 6], "admin_ids": admins,
         })
 
     def _render_tags(self, i: int) -> dict:
         rng = self.rng("tag", i)
-        return self.factory.build("tag", rng, {
+        return self.build("tag", rng, {
             "type": "tag", "id": self._ref("tags", i),
             "name": f"{['vip', 'bug', 'billing', 'churn-risk', 'beta', 'Rückfrage', '重要'][i % 7]}-{i}",
         })
@@ -252,7 +280,7 @@ class World:
     def _render_segments(self, i: int) -> dict:
         rng = self.rng("segment", i)
         t = self.tables["segments"]
-        return self.factory.build("segment", rng, {
+        return self.build("segment", rng, {
             "type": "segment", "id": t.ids[i], "name": f"Segment {i}: {rng.choice(SUBJECTS)}",
             "created_at": t.created_at[i], "updated_at": t.updated_at[i],
             "person_type": "user" if i % 2 == 0 else "contact", "count": rng.randrange(0, 5000),
@@ -264,7 +292,7 @@ class World:
             is_custom = n >= len(standard)
             rng = self.rng(f"data_attribute:{model}", n)
             created = SEED_START + n * 86_400 * 7
-            attribute = self.factory.build("data_attribute", rng, {
+            attribute = self.build("data_attribute", rng, {
                 "type": "data_attribute", "id": (1 if model == "contact" else 2) * 10_000 + n, "model": model,
                 "name": name, "full_name": f"custom_attributes.{name}" if is_custom else name,
                 "label": name.replace("_", " ").title(), "data_type": data_type, "custom": is_custom,
@@ -276,10 +304,20 @@ class World:
             records.append(attribute)
         return records
 
+    def conversation_data_attributes(self, include_archived: bool) -> list[dict]:
+        """The conversation attributes as GET /data_attributes?model=conversation lists them
+        before 2.16, in that endpoint's shape and its own type names."""
+        as_data_type = {"decimal": "float", "datetime": "date", "list": "string"}
+        return [{"type": "data_attribute", "id": a["id"], "model": "conversation", "name": a["name"],
+                 "full_name": f"custom_attributes.{a['name']}", "label": a["name"],
+                 "data_type": as_data_type.get(a["data_type"], a["data_type"]), "custom": True,
+                 "archived": bool(a.get("archived")), "created_at": a["created_at"], "updated_at": a["updated_at"]}
+                for a in self.conversation_attributes if include_archived or not a.get("archived")]
+
     def _conversation_attribute(self, n: int, name: str, data_type: str) -> dict:
         rng = self.rng("conversation_attribute", n)
         created = SEED_START + n * 86_400 * 11
-        return self.factory.build(f"conversation_attribute_{data_type}_type", rng, {
+        return self.build(f"conversation_attribute_{data_type}_type", rng, {
             "id": 30_000 + n, "name": name, "created_at": created, "updated_at": created + 60,
         })
 
@@ -291,7 +329,7 @@ class World:
         companies = self.contact_company_indexes(i)
         tags = self.contact_tag_indexes(i)
         created = t.created_at[i]
-        return self.factory.build("contact", rng, {
+        record = self.build("contact", rng, {
             "type": "contact", "id": cid, "workspace_id": WORKSPACE_ID, "external_id": f"user-{i}",
             "role": "lead" if i % 5 == 4 else "user", "name": name,
             "email": f"{name.split()[0].lower()}.{i}@example.com",
@@ -299,27 +337,37 @@ class World:
             "last_seen_at": rng.randrange(created, max(created, SEED_END) + 1),
             "owner_id": self._ref("admins", i % len(self.tables["admins"])) if i % 3 else None,
             "custom_attributes": self._custom(rng, CONTACT_CUSTOM),
-            "companies": self.factory.build("contact_companies", rng, {
+            "companies": self.build("contact_companies", rng, {
                 "url": f"/contacts/{cid}/companies", "total_count": len(companies),
                 "has_more": len(companies) > EMBEDDED_LIMIT,
                 "data": [{"id": self._ref("companies", c), "type": "company",
                           "url": f"/companies/{self._ref('companies', c)}"} for c in companies[:EMBEDDED_LIMIT]]}),
-            "tags": self.factory.build("contact_tags", rng, {
+            "tags": self.build("contact_tags", rng, {
                 "url": f"/contacts/{cid}/tags", "total_count": len(tags), "has_more": len(tags) > EMBEDDED_LIMIT,
                 "data": [{"id": self._ref("tags", g), "type": "tag", "url": f"/tags/{self._ref('tags', g)}"}
                          for g in tags[:EMBEDDED_LIMIT]]}),
         })
+        if isinstance(record.get("location"), dict):  # one place, not a random city in a random country
+            known = rng.random() >= 0.1
+            city, region, country, code, continent = LOCATIONS[rng.randrange(len(LOCATIONS))]
+            record["location"] = {**record["location"], "city": city if known else None,
+                                  "region": region if known else None, "country": country if known else None,
+                                  "country_code": code if known else None,
+                                  "continent_code": continent if known else None}
+        phone = record.get("phone")
+        record["formatted_phone"] = "+" + "".join(c for c in phone if c.isdigit()) if phone else None
+        return record
 
     def _render_companies(self, i: int) -> dict:
         rng = self.rng("company", i)
         t = self.tables["companies"]
         segments = self.company_segment_indexes(i)
-        return self.factory.build("company", rng, {
+        return self.build("company", rng, {
             "type": "company", "id": t.ids[i], "company_id": f"company-{i}", "app_id": WORKSPACE_ID,
             "name": f"{rng.choice(COMPANY_WORDS)} {rng.choice(['Ltd', 'GmbH', 'Inc.', 'SA', 'KK'])} {i}",
             "created_at": t.created_at[i], "remote_created_at": t.created_at[i],
             "last_request_at": rng.randrange(t.created_at[i], max(t.created_at[i], SEED_END) + 1),
-            "custom_attributes": self._custom(rng, COMPANY_CUSTOM, nullable=False, strings=True),
+            "custom_attributes": self._custom(rng, COMPANY_CUSTOM, nullable=False),
             "segments": {"type": "segment.list",
                          "segments": [self.tables["segments"].record(s) for s in segments]},
             "tags": {"type": "tag.list", "tags": [self._tag_basic(g) for g in self._pick(rng, "tags", 2)]},
@@ -340,7 +388,7 @@ class World:
         admins, teams = len(self.tables["admins"]), len(self.tables["teams"])
         state = rng.choice(("open", "closed", "closed", "snoozed"))
         subject = rng.choice(SUBJECTS)
-        record = self.factory.build("conversation_list_item", rng, {
+        record = self.build("conversation_list_item", rng, {
             "type": "conversation", "id": t.ids[i], "title": subject, "created_at": t.created_at[i],
             "state": state, "open": state == "open",
             "admin_assignee_id": int(self._ref("admins", i % admins)) if admins and i % 4 else 0,
@@ -354,10 +402,29 @@ class World:
         source = record.get("source") or {}
         source["body"] = f"<p>{subject}: {rng.choice(PHRASES)}</p>"
         if contact_ids and isinstance(source.get("author"), dict):
-            source["author"].update({"type": "user", "id": contact_ids[0]})
+            source["author"] = {**source["author"], "type": "user", "id": contact_ids[0], "from_ai_agent": False,
+                                "is_ai_answer": False}
         if isinstance(record.get("statistics"), dict):
             record["statistics"]["count_conversation_parts"] = self.part_count(i)
+        # The teammates who wrote a part (render_part: admins write the odd parts), under both names:
+        # the descriptions' `teammates` and real answers' `admins`.
+        writers = sorted({(i + j) % admins for j in range(1, min(self.part_count(i), 2 * admins + 1), 2)}) \
+            if admins else []
+        teammates = [{"type": "admin", "id": self._ref("admins", a)} for a in writers]
+        record["teammates"] = {"type": "admin.list", "teammates": teammates, "admins": teammates}
+        assignee = record["admin_assignee_id"]
+        record["assignee"] = {"type": "admin", "id": str(assignee)} if assignee else None
+        record["ticket"] = self._ticket_reference(i)
+        record["topics"] = {"type": "topic.list", "topics": [], "total_count": 0}  # no topics in this workspace
         return record
+
+    def _ticket_reference(self, i: int) -> dict | None:
+        """Some conversations became tickets: the reference Intercom embeds, else null."""
+        tickets = self.tables.get("tickets")
+        if not tickets or not len(tickets) or i % 8:
+            return None
+        ticket = tickets.record((i // 8) % len(tickets))
+        return {"type": "ticket", "id": ticket["id"], "ticket_id": ticket["ticket_id"], "category": ticket["category"]}
 
     # Conversation parts -------------------------------------------------------------------
 
@@ -392,7 +459,7 @@ class World:
         else:
             author = {"type": "bot", "id": "0", "name": "Fin", "email": "fin@example.com"}
         author.update({"from_ai_agent": False, "is_ai_answer": False})
-        return self.factory.build("conversation_part", rng, {
+        return self.build("conversation_part", rng, {
             "type": "conversation_part", "id": self.part_id(c, j), "part_type": PART_TYPES[j % len(PART_TYPES)],
             "body": f"<p>{rng.choice(PHRASES)}</p>", "created_at": created,
             "updated_at": self.part_updates.get((c, j), created), "notified_at": created, "author": author,
@@ -486,7 +553,26 @@ class World:
                 continue
         raise KeyError(f"no control action {action!r}")
 
-    def ground_truth(self, stream: str) -> list[dict]:
+    def drift(self, kind: str, field: str = DRIFT_FIELD, share: float = 0.5) -> list[str]:
+        """Schema drift partway through a sync: the last `share` of the live `kind` records by
+        updated_at get `field`, a number no description declares (their updated_at stays, so a sync
+        in updated_at order meets it only on its later records). The ids of those records."""
+        if not 0 < share <= 1:
+            raise ValueError(f"share must be in (0, 1], got {share!r}")
+        with self.lock:
+            table = self.table(kind)
+            order = sorted(table.live(), key=lambda i: (table.updated_at[i], i))
+            later = order[len(order) - round(len(order) * share):]
+            for i in later:
+                table.patch(i, {field: round(self.rng(f"drift:{field}", i).uniform(0, 100), 2)})
+            return [table.ids[i] for i in later]
+
+    def ground_truth(self, stream: str, api_version: str = DEFAULT_VERSION) -> list[dict]:
+        """What a correct sync of `stream` returns right now, in the shapes `api_version` answers with."""
+        check_version(api_version)
+        return [shaped(stream, record, api_version) for record in self._ground_truth(stream)]
+
+    def _ground_truth(self, stream: str) -> list[dict]:
         with self.lock:
             for domain in self.domains:
                 truth = domain.ground_truth(stream)

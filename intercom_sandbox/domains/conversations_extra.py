@@ -33,7 +33,7 @@ class ConversationsExtraDomain(Domain):
     # Deleted conversations ------------------------------------------------------------------------
 
     def _tombstone(self, kind: str, i: int, record_id: str, deleted_at: int) -> dict:
-        return self.world.factory.build("deleted_conversation_item", self.world.rng(kind, i), {
+        return self.world.build("deleted_conversation_item", self.world.rng(kind, i), {
             "type": "conversation", "id": record_id, "deleted_at": deleted_at})
 
     def _render_tombstone(self, i: int) -> dict:
@@ -75,7 +75,7 @@ class ConversationsExtraDomain(Domain):
             at += rng.randrange(60, 6 * 3_600)
             admin = admins.record(rng.randrange(len(admins)))
             paused = n % 2 == 0
-            events.append(self.world.factory.build("handling_event", rng, {
+            events.append(self.world.build("handling_event", rng, {
                 "type": "paused" if paused else "resumed", "timestamp": iso(at).replace(".000Z", "Z"),
                 "reason": rng.choice(PAUSE_REASONS) if paused else None,
                 "teammate": {"type": "admin", "id": int(admin["id"]), "name": admin["name"], "email": admin["email"]}}))

@@ -97,16 +97,18 @@ class KnowledgeDomain(Domain):
                    "author_id": self._admin_id(i), "created_by_id": self._admin_id(i),
                    "updated_by_id": self._admin_id(i + 1), "state": "published" if published else "draft"}
         # The English content repeats the article's own fields; other locales are left out.
-        english = self.world.factory.build("article_content", rng, {
+        english = self.world.build("article_content", rng, {
             **content, "type": "article_content", "created_at": self.tables["articles"].created_at[i],
             "updated_at": self.tables["articles"].updated_at[i], "url": url})  # never null in article_content
+        parent_ids = [int(collections.ids[parent])] if published or i % 2 else []  # drafts often sit outside any
         # A draft has no public URL (article_list_item.url is nullable).
         return self._build("article_list_item", "articles", i, {
             **content, "type": "article", "workspace_id": WORKSPACE_ID, "default_locale": "en",
             "url": url if published else None,
             "translated_content": {"type": "article_translated_content", "en": english},
-            # Drafts often sit outside any collection.
-            "parent_ids": [int(collections.ids[parent])] if published or i % 2 else [],
+            "parent_ids": parent_ids,
+            # 2.11 to 2.15 describe one parent beside the list (their examples show it too).
+            "parent_id": parent_ids[0] if parent_ids else None, "parent_type": "collection" if parent_ids else None,
             "tags": {"type": "tag.list", "tags": [tags.record(t) for t in sorted({rng.randrange(len(tags))
                                                                                    for _ in range(i % 3)})]}})
 

@@ -37,6 +37,9 @@ class PeopleDomain(Domain):
             "subscription_types", [self.subscription_type_id(k) for k in range(n)], created, created,
             render=self._render_subscription_type, id_maker=self.subscription_type_id)
         self._company_contacts: list[list[int]] | None = None  # built on first use, dropped on create
+        contacts = world.tables["contacts"]
+        render = contacts.render
+        contacts.render = lambda i: self._with_lists(render(i), i)
 
     @staticmethod
     def subscription_type_id(k: int) -> str:
@@ -67,10 +70,25 @@ class PeopleDomain(Domain):
 
     # Records ------------------------------------------------------------------------------------
 
+    def _with_lists(self, contact: dict, i: int) -> dict:
+        """A contact's `notes` list, and its opted_in/opted_out_subscription_types (lists like its
+        `tags`, not in the 2.16 component: the subscriptions it set, by their consent type)."""
+        notes = [self.note_id("contact", i, k) for k in range(self.note_count("contact", i))]
+        contact["notes"] = {"type": "list", "data": [{"type": "note", "id": n, "url": f"/notes/{n}"} for n in notes],
+                            "url": f"/contacts/{contact['id']}/notes", "total_count": len(notes), "has_more": False}
+        chosen = self.contact_subscription_indexes(i)
+        for field, consent in (("opted_in_subscription_types", "opt_in"), ("opted_out_subscription_types", "opt_out")):
+            ids = [self.subscription_types.ids[k] for k in chosen if SUBSCRIPTION_TYPES[k][1] == consent]
+            data = [{"type": "subscription", "id": s, "url": f"/subscription_types/{s}"} for s in ids]
+            contact[field] = {"type": "list", "data": data,
+                              "url": f"/contacts/{contact['id']}/subscriptions", "total_count": len(ids),
+                              "has_more": False}
+        return contact
+
     def _render_subscription_type(self, k: int) -> dict:
         name, consent, content_types = SUBSCRIPTION_TYPES[k % len(SUBSCRIPTION_TYPES)]  # k ≥ 6: created later
         translation = {"name": name, "description": f"{name}: {PHRASES[k % len(PHRASES)]}", "locale": "en"}
-        return self.world.factory.build("subscription_type", self.world.rng("subscription_type", k), {
+        return self.world.build("subscription_type", self.world.rng("subscription_type", k), {
             "type": "subscription", "id": self.subscription_types.ids[k], "state": "live", "consent_type": consent,
             "content_types": content_types, "default_translation": translation,
             "translations": [translation, {**translation, "locale": "fr"}],
@@ -83,16 +101,23 @@ class PeopleDomain(Domain):
         admins = world.tables["admins"]
         rng = world.rng(f"{owner}_notes", i)
         notes = []
-        for k in range(rng.randint(0, MAX_NOTES)):
+        for k in range(rng.randint(0, MAX_NOTES)):  # note_count
             created = rng.randrange(parent.created_at[i], max(parent.created_at[i], SEED_END) + 1)
             reference = {"type": owner, "id": parent.ids[i]}
-            notes.append(world.factory.build("note", rng, {
-                "type": "note", "id": str(NOTE_ID_BASE[owner] + i * 8 + k), "created_at": created,
+            notes.append(world.build("note", rng, {
+                "type": "note", "id": self.note_id(owner, i, k), "created_at": created,
                 "body": f"<p>{rng.choice(PHRASES)}</p>", "author": admins.record(rng.randrange(world.scale.admins)),
                 "contact": reference if owner == "contact" else None,
                 "company": reference if owner == "company" else None,
             }))
         return sorted(notes, key=lambda note: (-note["created_at"], note["id"]))
+
+    def note_count(self, owner: str, i: int) -> int:
+        return self.world.rng(f"{owner}_notes", i).randint(0, MAX_NOTES)  # the first draw of notes()
+
+    @staticmethod
+    def note_id(owner: str, i: int, k: int) -> str:
+        return str(NOTE_ID_BASE[owner] + i * 8 + k)
 
     def event_summaries(self, i: int) -> list[dict]:
         """One summary per event name the contact sent (0..4 names)."""
@@ -127,7 +152,8 @@ class PeopleDomain(Domain):
 
         def contact_companies(request, contact_id: str) -> Reply:
             companies = self.world.contact_company_indexes(self._live("contacts", contact_id))
-            return api.page_number_list(request, self._encoded("companies", companies), list_key="companies",
+            # The list is `data`, as the 2.16 example and real answers name it (the schema says `companies`).
+            return api.page_number_list(request, self._encoded("companies", companies), list_key="data",
                                         default=LIST_DEFAULT, maximum=LIST_MAX, style="pages_link")
 
         def contact_segments(request, contact_id: str) -> Reply:

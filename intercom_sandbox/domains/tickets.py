@@ -4,6 +4,10 @@ Ticket parts work like conversation parts (world.py): a deterministic count per 
 spread from the ticket's created_at to its updated_at, plus parts added later through the
 `ticket_add_parts` control. A search result embeds the 25 most recent parts, GET
 /tickets/{id} the 500 most recent; `total_count` always counts them all.
+
+A ticket's type and state are the workspace's (GET /ticket_types, GET /ticket_states:
+domains/workspace.py), and its `ticket_attributes` hold a value for each attribute of its type,
+of the JSON type the attribute's `data_type` says.
 """
 
 from __future__ import annotations
@@ -13,18 +17,17 @@ from array import array
 from typing import Any
 
 from ..api import not_found
-from ..world import PART_CAP, PHRASES, SEED_START, SUBJECTS, WORKSPACE_ID
+from ..jsonio import encode
+from ..versions import DEFAULT_VERSION, shaped
+from ..world import PART_CAP, PHRASES, SUBJECTS, custom_value
 from . import Domain
+from .workspace import TICKET_TYPES, WorkspaceDomain
 
 SEARCH_PART_CAP = 25  # parts a ticket embeds in search results
 PART_ID_STRIDE = 100_000  # part ids are 3_000_000_000 + ticket index * stride + part index
 
-# (name, icon, category) of the workspace's ticket types
-TICKET_TYPES = [("Bug", "🐞", "Customer"), ("Question", "❓", "Customer"), ("Refund", "💸", "Back-office"),
-                ("Incident", "🚨", "Tracker")]
-# (category, internal label, external label) of the ticket states
-TICKET_STATES = [("submitted", "New", "Submitted"), ("in_progress", "With Dev Team", "In progress"),
-                 ("waiting_on_customer", "Waiting on you", "Waiting on you"), ("resolved", "Resolved", "Résolu")]
+SEVERITIES = ["Low", "Medium", "High", "Critical"]  # the options of `list` attributes
+STATE_SUMMARY = ("type", "id", "category", "internal_label", "external_label")  # a ticket's `ticket_state`
 TICKET_PART_TYPES = ["comment", "comment", "note", "assignment", "ticket_state_updated_by_admin",
                      "ticket_attribute_updated_by_admin"]
 
@@ -48,8 +51,6 @@ class TicketsDomain(Domain):
         # Seeded parts end at the ticket's seeded updated_at: touching a ticket later doesn't move them.
         self.parts_end = array("q", updated)
         self.added_parts: dict[int, list[int]] = {}  # ticket → created_at of parts added later
-        self.states = [self._state(k) for k in range(len(TICKET_STATES))]
-        self.types = [self._type(k) for k in range(len(TICKET_TYPES))]
 
     @staticmethod
     def ticket_id(i: int) -> str:
@@ -57,39 +58,53 @@ class TicketsDomain(Domain):
 
     # Records ----------------------------------------------------------------------------------
 
-    def _state(self, k: int) -> dict:
-        category, internal, external = TICKET_STATES[k]
-        return {"type": "ticket_state", "id": str(7_490 + k), "category": category,
-                "internal_label": internal, "external_label": external}
-
-    def _type(self, k: int) -> dict:
-        name, icon, category = TICKET_TYPES[k]
-        created = SEED_START + k * 86_400 * 30
-        return self.world.factory.build("ticket_type", self.world.rng("ticket_type", k), {
-            "type": "ticket_type", "id": str(1 + k), "name": name, "icon": icon, "category": category,
-            "description": f"{name} tickets", "archived": False, "created_at": created, "updated_at": created + 3600,
-            "workspace_id": WORKSPACE_ID, "ticket_states": {"type": "list", "data": self.states},
-        })
+    @property
+    def workspace(self) -> WorkspaceDomain:
+        return next(d for d in self.world.domains if isinstance(d, WorkspaceDomain))
 
     def _render(self, t: int) -> dict:
-        world, table = self.world, self.table
+        world, table, workspace = self.world, self.table, self.workspace
         rng = world.rng("ticket", t)
-        state = self.states[rng.randrange(len(self.states))]
-        ticket_type = self.types[t % len(self.types)]
+        ticket_type = workspace.ticket_type(t % len(TICKET_TYPES))  # of the seeded types: new ones change nothing
+        states = ticket_type["ticket_states"]["data"]
+        state = {key: states[rng.randrange(len(states))][key] for key in STATE_SUMMARY} if states else None
         contact = self.ticket_contact[t]
         contacts = [{"type": "contact", "id": self._contact_id(t), "external_id": f"user-{contact}"}]
         admins, teams = len(world.tables["admins"]), len(world.tables["teams"])
         subject = rng.choice(SUBJECTS)
-        return world.factory.build("ticket", rng, {
+        attributes = {a["name"]: self._attribute_value(a, rng, subject)
+                      for a in ticket_type["ticket_type_attributes"]["data"]}
+        return world.build("ticket", rng, {
             "type": "ticket", "id": table.ids[t], "ticket_id": str(t + 1), "category": ticket_type["category"],
             "created_at": table.created_at[t], "updated_at": table.updated_at[t],
-            "ticket_type": ticket_type, "ticket_state": state, "open": state["category"] != "resolved",
+            "ticket_type": ticket_type, "ticket_state": state, "open": not state or state["category"] != "resolved",
+            # 2.11 gave the state's labels beside it; real answers on 2.11 carry them (observed-fields.yaml)
+            "ticket_state_internal_label": state and state["internal_label"],
+            "ticket_state_external_label": state and state["external_label"],
             "admin_assignee_id": int(world.tables["admins"].ids[t % admins]) if admins and t % 4 else 0,
             "team_assignee_id": int(world.tables["teams"].ids[t % teams]) if teams and t % 3 else 0,
             "contacts": {"type": "contact.list", "contacts": contacts},
-            "ticket_attributes": {"_default_title_": subject, "_default_description_": rng.choice(PHRASES)},
+            "ticket_attributes": attributes,
             "ticket_parts": self.parts_list(t, SEARCH_PART_CAP),
         })
+
+    def _attribute_value(self, attribute: dict, rng: random.Random, subject: str) -> Any:
+        """A value of the JSON type the attribute's data type says (null for some unset custom ones)."""
+        name, data_type = attribute["name"], attribute["data_type"]
+        if name == "_default_title_":
+            return subject
+        if name == "_default_description_":
+            return rng.choice(PHRASES)
+        if rng.random() < 0.1:
+            return None
+        if data_type == "list":
+            return rng.choice(SEVERITIES)
+        if data_type == "string":
+            return rng.choice(PHRASES)
+        if data_type == "files":
+            return [self.world.build("file_attribute", rng, {"type": "upload", "content_type": "image/png"})
+                    for _ in range(rng.randint(0, 2))]
+        return custom_value(rng, data_type)
 
     def _contact_id(self, t: int) -> str:
         contacts = self.world.tables["contacts"]
@@ -124,7 +139,7 @@ class TicketsDomain(Domain):
         else:
             author = {"type": "user", "id": self._contact_id(t), "name": "Customer",
                       "email": f"user-{self.ticket_contact[t]}@example.com"}
-        return world.factory.build("ticket_part", rng, {
+        return world.build("ticket_part", rng, {
             "type": "ticket_part", "id": str(3_000_000_000 + t * PART_ID_STRIDE + j),
             "part_type": TICKET_PART_TYPES[j % len(TICKET_PART_TYPES)], "body": f"<p>{rng.choice(PHRASES)}</p>",
             "created_at": created, "updated_at": created, "author": author,
@@ -163,7 +178,7 @@ class TicketsDomain(Domain):
         return self.add_parts(payload["ticket_id"], payload.get("count", 1), at=payload.get("at"))
 
     def ground_truth(self, stream: str) -> list[dict] | None:
-        if stream == "tickets":
+        if stream == "tickets":  # in 2.16's shapes: world.ground_truth gives them as a version answers
             return [self.table.record(t) for t in self.table.live()]
         if stream == "ticket_parts":  # only what GET /tickets/{id} can return: the 500 most recent
             return [dict(part, ticket_id=self.table.ids[t])
@@ -174,12 +189,15 @@ class TicketsDomain(Domain):
         api.search_models["tickets"] = api._search_model("ticket", "ticket", 20)
 
         def search(request):
-            return api._search(request, "tickets", "tickets", "ticket.list")
+            def as_asked(t: int) -> bytes:  # 2.11's tickets differ from the cached 2.16 ones
+                return encode(shaped("tickets", self.table.record(t), request.version))
+            return api._search(request, "tickets", "tickets", "ticket.list",
+                               None if request.version == DEFAULT_VERSION else as_asked)
 
         def ticket(request, ticket_id: str):
             t = self.table.find(ticket_id)
             if t is None:
                 raise not_found("Ticket Not Found")
-            return api._json(self.detail(t))
+            return api._json(shaped("tickets", self.detail(t), request.version))
 
         return [("POST", r"/tickets/search", search), ("GET", r"/tickets/(?P<ticket_id>[^/]+)", ticket)]

@@ -47,7 +47,7 @@ def build_record(world: World, component: str, table: Table, i: int, fields: dic
     """A record with every property of `component`, the table's id (and timestamps) and the meaningful `fields`."""
     record = {"id": table.ids[i], "created_at": table.created_at[i], "updated_at": table.updated_at[i]} \
         if timestamps else {"id": table.ids[i]}
-    return world.factory.build(component, world.rng(table.kind, i), {**record, **fields})
+    return world.build(component, world.rng(table.kind, i), {**record, **fields})
 
 
 class LazyEncoded(Sequence):
@@ -251,11 +251,16 @@ class WorkspaceDomain(Domain):
         admin = self._admin(rng.randrange(1_000))
         activity = ACTIVITY_TYPES[i % len(ACTIVITY_TYPES)]
         table = self.tables["activity_logs"]
-        return self.world.factory.build("activity_log", rng, {
+        record = self.world.build("activity_log", rng, {
             "id": table.ids[i], "created_at": table.created_at[i], "activity_type": activity,
             "activity_description": f"{admin['name']}: {activity.replace('_', ' ')}.",
             "performed_by": {"type": "admin", "id": admin["id"], "email": admin["email"],
                              "ip": f"10.{i % 250}.{rng.randrange(250)}.{rng.randrange(1, 250)}"}})
+        metadata = record.get("metadata")
+        if isinstance(metadata, dict) and isinstance(metadata.get("admin"), dict):  # the admin who acted
+            first, _, last = admin["name"].partition(" ")
+            record["metadata"] = {**metadata, "admin": {"id": admin["id"], "first_name": first, "last_name": last}}
+        return record
 
     def _render_call(self, i: int) -> dict:
         rng = self.world.rng("calls", i)
@@ -280,7 +285,7 @@ class WorkspaceDomain(Domain):
         # ticket_states and ticket_type_attributes are filled in when served, from the live records.
         return self._build("ticket_type", "ticket_types", i, {
             "type": "ticket_type", "name": name, "category": category, "icon": icon, "workspace_id": WORKSPACE_ID,
-            "description": f"{name} template", "archived": i == 4,
+            "description": f"{name} template", "archived": i == 4, "is_internal": category != "Customer",
             "ticket_states": {"type": "list", "data": []},
             "ticket_type_attributes": {"type": "list", "data": []}})
 
@@ -345,7 +350,7 @@ class WorkspaceDomain(Domain):
     def ticket_state(self, s: int) -> dict:
         types = self.tables["ticket_types"]
         summaries = [{k: types.record(t)[k] for k in ("type", "id", "name", "description", "icon", "category",
-                                                        "archived")}
+                                                        "archived", "is_internal")}
                      for t in types.live() if s in self._type_states(t)]
         return {**self.tables["ticket_states"].record(s), "ticket_types": {"type": "list", "data": summaries}}
 

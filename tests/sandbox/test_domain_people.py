@@ -13,7 +13,7 @@ from .test_conformance import conformance_violations
 # stream → (path template, list key, paged)
 CONTACT_CHILDREN = {
     "contact_tags": ("/contacts/{}/tags", "data", False),
-    "contact_companies": ("/contacts/{}/companies", "companies", True),
+    "contact_companies": ("/contacts/{}/companies", "data", True),
     "contact_segments": ("/contacts/{}/segments", "data", False),
     "contact_subscriptions": ("/contacts/{}/subscriptions", "data", False),
     "contact_notes": ("/contacts/{}/notes", "data", True),

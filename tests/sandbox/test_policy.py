@@ -18,9 +18,11 @@ def test_missing_or_wrong_token_is_401_without_rate_limit_headers(intercom_sandb
 
 
 def test_unsupported_version_is_400_and_missing_version_uses_the_app_default(intercom_sandbox):
-    response = Client(intercom_sandbox, version="2.11").get("/admins")
+    response = Client(intercom_sandbox, version="2.12").get("/admins")
     assert response.status_code == 400
-    assert response.json()["errors"][0]["code"] == "intercom_version_invalid"
+    error = response.json()["errors"][0]
+    assert error["code"] == "intercom_version_invalid"
+    assert "2.11, 2.14, 2.15, 2.16" in error["message"]  # the versions that are served
     assert Client(intercom_sandbox, version=None).get("/admins").status_code == 200
 
 
