@@ -190,14 +190,18 @@ def merge(parts: list[dict]) -> dict:
 class Converter:
     """OpenAPI 3.0 schema → JSON Schema draft 7, as the tap emits it."""
 
-    def __init__(self, spec: dict) -> None:
+    def __init__(self, spec: dict, samples: dict[str, list[dict]] | None = None) -> None:
         self.components: dict[str, dict] = spec["components"]["schemas"]
+        # component → example values (response examples, observed fields): an object embedded
+        # in another (a conversation's company) takes the same widening as its own stream
+        self.samples = samples or {}
         self.dangling: set[str] = set()  # $refs to nothing (2.11 has four)
 
     def convert(self, schema: dict, name: str = "", depth: int = 0, chain: tuple[str, ...] = ()) -> dict:
         """Convert the schema of property `name`; `chain` holds the components being expanded."""
         description = schema.get("description")  # a property's own words beat its component's
         deprecated = schema.get("deprecated")
+        referenced = None
         while "$ref" in schema:
             component = schema["$ref"].rsplit("/", 1)[1]
             if component in chain:
@@ -206,6 +210,7 @@ class Converter:
                 self.dangling.add(component)
                 return open_object(first_sentence(description))
             chain = (*chain, component)
+            referenced = component
             schema = self.components[component]
             description = description or schema.get("description")
             deprecated = deprecated or schema.get("deprecated")
@@ -223,6 +228,9 @@ class Converter:
         if not parts or any(k in own for k in ("properties", "items", "format")):
             parts.append(self.convert_plain(own, name, depth, chain))
         out = merge(parts)
+        if referenced and depth > 0 and "properties" in out:
+            for value in self.samples.get(referenced, []):
+                out = widen(out, value) or out
 
         out = self.apply_id_rule(out, name)
         if description:
@@ -363,12 +371,15 @@ class Generator:
     """Every description, its examples and the observed fields, merged per stream."""
 
     def __init__(self, descriptions: dict[str, dict], observed: dict[str, dict[str, dict]]) -> None:
-        self.converters = {version: Converter(spec) for version, spec in descriptions.items()}
         self.examples: dict[str, list[dict]] = {}
         for spec in descriptions.values():
             for component, example in response_examples(spec):
                 self.examples.setdefault(component, []).append(example)
         self.observed = observed
+        samples = {component: [*self.examples.get(component, []),
+                               *(nest(dotted, entry["example"]) for dotted, entry in (observed.get(component) or {}).items())]
+                   for component in {*self.examples, *observed}}
+        self.converters = {version: Converter(spec, samples) for version, spec in descriptions.items()}
         self.problems: list[str] = []
 
     def stream_schema(self, stream: str, source: Source) -> dict:
