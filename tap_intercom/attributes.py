@@ -21,7 +21,7 @@ import copy
 import logging
 from typing import Any
 
-from .errors import ForbiddenError, NotFoundError
+from .errors import ForbiddenError, NotFoundError, RequestError
 from .widening import union
 
 STRING = {"type": ["string", "null"]}
@@ -59,6 +59,9 @@ def definitions(http: Any, model: str, api_version: str, logger: logging.Logger)
             return ticket_attributes(http)
     except (ForbiddenError, NotFoundError) as exc:
         logger.warning("Custom %s attributes stay untyped: the token cannot read their definitions (%s)", model, exc)
+        return {}
+    except RequestError as exc:  # the workspace refuses the question: the values still land, untyped
+        logger.warning("Custom %s attributes stay untyped: Intercom refused to list their definitions (%s)", model, exc)
         return {}
     raise ValueError(f"no custom attribute model {model!r}")
 

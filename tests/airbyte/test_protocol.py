@@ -297,3 +297,20 @@ def test_the_console_script_is_installed():
     done = subprocess.run([str(Path(sys.executable).parent / "tap-intercom-airbyte"), "spec"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and json.loads(done.stdout)["type"] == "SPEC"
+
+
+def test_a_field_that_appears_mid_read_is_kept_in_the_records(tmp_path, make_sandbox):
+    sandbox = make_sandbox(contacts=60)
+    config = tap_config(sandbox, page_size=20)
+    catalog = configured_catalog(discover(tmp_path, config), {"contacts": "incremental"})
+    drifted = sandbox.drift(kinds=("contacts",))["contacts"]
+    run = run_source(tmp_path / "read", "read", config, catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    truth = {r["id"]: r for r in sandbox.world.ground_truth("contacts")}
+    records = run.records["contacts"]
+    assert len(records) == len(truth)
+    assert {r["id"] for r in records if "x_drift_score" in r} == set(drifted)
+    assert all(r["x_drift_score"] == truth[r["id"]]["x_drift_score"] for r in records if "x_drift_score" in r)
+    warnings = [m["log"]["message"] for m in run.of_type("LOG")
+                if m["log"]["level"] == "WARN" and "x_drift_score" in m["log"]["message"]]
+    assert len(warnings) == 1, warnings  # said once, by name

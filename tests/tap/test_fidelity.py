@@ -5,12 +5,13 @@ custom attributes are typed from their definitions."""
 from __future__ import annotations
 
 import copy
+import logging
 
 import jsonschema
 import pytest
 
-from tap_intercom.attributes import typed
-from tap_intercom.errors import UnexpectedAnswerError
+from tap_intercom.attributes import definitions, typed
+from tap_intercom.errors import AuthError, ForbiddenError, RequestError, UnexpectedAnswerError
 from tap_intercom.mechanics import listed
 from tap_intercom.records import compile_transform
 from tap_intercom.widening import widen_at
@@ -86,3 +87,26 @@ def test_custom_attributes_become_typed_properties_and_the_object_stays_open():
     assert out["custom_attributes"]["Promised By"] == "2023-11-14T22:13:20Z"
     assert drifts == [(("custom_attributes", "Added Later"), "x")]  # lands, and the schema will widen
     assert "properties" not in SCHEMA["properties"]["custom_attributes"]
+
+
+class RefusingIntercom:
+    """An http client whose every GET fails with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def get(self, path, params=None):
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [RequestError("Intercom answered 422 on GET /data_attributes", 422),
+                                   ForbiddenError("403 on GET /data_attributes: missing read_users")])
+def test_definitions_the_workspace_refuses_leave_the_attributes_untyped_with_a_warning(error, caplog):
+    logger = logging.getLogger("test-definitions")
+    assert definitions(RefusingIntercom(error), "conversation", "2.15", logger) == {}
+    assert "Custom conversation attributes stay untyped" in caplog.text and str(error) in caplog.text
+
+
+def test_a_rejected_token_at_discovery_is_not_swallowed():
+    with pytest.raises(AuthError):
+        definitions(RefusingIntercom(AuthError("401")), "contact", "2.16", logging.getLogger("test-definitions"))
