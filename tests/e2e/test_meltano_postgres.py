@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -75,5 +76,71 @@ def test_meltano_run_loads_the_sandbox_into_postgres(make_sandbox, postgres):
         meltano("--environment=sandbox", "run", "tap-intercom", "target-postgres", env=env)
         cursor.execute(f'SELECT id FROM "{schema}"."articles" WHERE _sdc_deleted_at IS NOT NULL')
         assert [row[0] for row in cursor.fetchall()] == [str(gone)]
+    finally:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def columns(cursor, schema: str, table: str) -> dict[str, str]:
+    cursor.execute("SELECT column_name, data_type FROM information_schema.columns "
+                   "WHERE table_schema = %s AND table_name = %s", (schema, table))
+    return dict(cursor.fetchall())
+
+
+@pytest.mark.slow
+def test_flattened_custom_attributes_are_typed_columns_and_drift_becomes_a_column(make_sandbox, postgres):
+    sandbox = make_sandbox(contacts=120, companies=40, conversations=40)
+    drifted = sandbox.drift(kinds=("contacts",))["contacts"]
+    schema = f"intercom_e2e_{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "INTERCOM_SANDBOX_URL": sandbox.url, "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+           "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "TAP_INTERCOM_FLATTENING_ENABLED": "true", "TAP_INTERCOM_FLATTENING_MAX_DEPTH": "1",
+           "TAP_INTERCOM__SELECT": '["admins.*", "contacts.*", "companies.*", "conversations.*"]'}
+    meltano("install", env=env)
+    meltano("--environment=sandbox", "run", "tap-intercom", "target-postgres", "--full-refresh", env=env)
+    cursor = postgres.cursor()
+    try:
+        contacts = columns(cursor, schema, "contacts")
+        assert contacts["custom_attributes__seats"] == "bigint"
+        assert contacts["custom_attributes__mrr"] == "numeric"
+        assert contacts["custom_attributes__vip"] == "boolean"
+        assert contacts["custom_attributes__trial_ends_at"].startswith("timestamp")
+        assert contacts["custom_attributes__plan"] in ("text", "character varying")
+        companies = columns(cursor, schema, "companies")
+        assert (companies["custom_attributes__employees"], companies["custom_attributes__arr"],
+                companies["custom_attributes__churn_risk"]) == ("bigint", "numeric", "boolean")
+        assert companies["custom_attributes__renewal_at"].startswith("timestamp")
+        # conversation attributes named as teammates name them: spaces, dots, capitals
+        conversations = columns(cursor, schema, "conversations")
+        assert (conversations["custom_attributes__Refund.Amount"], conversations["custom_attributes__Is VIP"],
+                conversations["custom_attributes__Order No."]) == ("numeric", "boolean", "bigint")
+        assert conversations["custom_attributes__Promised By"].startswith("timestamp")
+        assert conversations["custom_attributes__Issue Type"] in ("text", "character varying")
+
+        # a date attribute holds the moment Intercom sent as unix seconds
+        truth = {c["id"]: c for c in sandbox.world.ground_truth("contacts")}
+        cursor.execute(f'SELECT id, extract(epoch from custom_attributes__trial_ends_at)::bigint, '
+                       f'custom_attributes__seats, x_drift_score FROM "{schema}"."contacts"')
+        rows = cursor.fetchall()
+        assert len(rows) == len(truth)
+        for contact_id, trial_ends_at, seats, drift_score in rows:
+            custom = truth[contact_id]["custom_attributes"]
+            assert trial_ends_at == custom.get("trial_ends_at"), contact_id
+            assert seats == custom.get("seats"), contact_id
+            expected = truth[contact_id].get("x_drift_score")
+            assert (drift_score is None) == (expected is None) and (
+                expected is None or float(drift_score) == expected), contact_id
+        # the field that appeared mid-sync became a column in the same run
+        assert contacts["x_drift_score"] == "numeric"
+        assert sum(1 for row in rows if row[3] is not None) == len(drifted)
+
+        # admins whose avatar is an object and admins whose avatar is a URL load together
+        admins = sandbox.world.ground_truth("admins")
+        assert {type(a["avatar"]) for a in admins} >= {dict, str}
+        cursor.execute(f'SELECT id, avatar FROM "{schema}"."admins"')
+        loaded = dict(cursor.fetchall())
+        assert set(loaded) == {a["id"] for a in admins}
+        for admin in admins:  # an object lands as its JSON text beside the URLs (`avatar::jsonb` reads it)
+            value = loaded[admin["id"]]
+            assert (json.loads(value) if isinstance(admin["avatar"], dict) else value) == admin["avatar"], admin["id"]
     finally:
         cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
