@@ -51,14 +51,8 @@ def as_boolean(value: Any) -> Any:
     return value != 0
 
 
-class _Anything:
-    """The accepted classes of an untyped schema: every one."""
-
-    def __contains__(self, kind: object) -> bool:
-        return True
-
-
-ANYTHING = _Anything()
+# The accepted classes of an untyped schema: every class a JSON value decodes to.
+ANYTHING = frozenset({dict, list, str, int, float, bool, NoneType})
 
 # (classes that pass unchanged, converter for the other classes or None)
 Plan = tuple[Any, "Transform | None"]
@@ -116,6 +110,16 @@ def _plan(schema: dict, path: Path, name: str, on_drift: OnDrift) -> Plan:
             return value
         return accepted, drift
 
+    if len(converters) == 1:  # the common case (an object, a list, a date): one class to convert
+        ((kind, only),) = converters.items()
+        if only is not as_boolean:
+            def convert_one(value: Any) -> Any:
+                if value.__class__ is kind:
+                    return only(value)
+                on_drift(path, value)
+                return value
+            return accepted, convert_one
+
     def convert(value: Any) -> Any:
         converter = converters.get(value.__class__)
         if converter is None or (converter is as_boolean and value not in (0, 1)):
@@ -128,17 +132,19 @@ def _plan(schema: dict, path: Path, name: str, on_drift: OnDrift) -> Plan:
 
 def _object_transform(properties: dict, path: Path, on_drift: OnDrift) -> Transform:
     plans = {name: _plan(sub, (*path, name), name, on_drift) for name, sub in properties.items()}
+    accepted_of = {name: plan[0] for name, plan in plans.items()}.get  # hot loop: no tuple indexing
+    converter_of = {name: plan[1] for name, plan in plans.items()}
 
     def transform_object(value: dict) -> dict:
         for key, item in value.items():
-            plan = plans.get(key)
-            if plan is None:
+            accepted = accepted_of(key)
+            if accepted is None:
                 if item is not None:  # a property seen only as null tells no type yet
                     on_drift((*path, key), item)
                 continue
-            if item.__class__ in plan[0]:
+            if item.__class__ in accepted:
                 continue
-            converted = plan[1](item)
+            converted = converter_of[key](item)
             if converted is not item:
                 value[key] = converted  # an existing key: safe while iterating
         return value
