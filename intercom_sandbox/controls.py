@@ -41,14 +41,15 @@ class RateLimiter:
             return allowed, headers
 
 
-FAULT_KINDS = ("5xx", "429", "slow", "malformed", "drop", "vanish", "job_fail", "download_cut")
+FAULT_KINDS = ("5xx", "429", "404", "slow", "malformed", "drop", "vanish", "job_fail", "download_cut")
 
 
 @dataclass
 class FaultRule:
     """One kind of fault, for a share of requests or for the next `count` matching ones.
 
-    kinds: 5xx (500/502/503 answers), 429 (a rate-limit answer whatever the budget), slow
+    kinds: 5xx (500/502/503 answers), 429 (a rate-limit answer whatever the budget), 404 (Intercom's
+    not_found: an endpoint the workspace does not have, e.g. a feature not on its plan), slow
     (the answer waits `slow_ms`), malformed (a 200 whose JSON body is cut short), drop (the
     connection is closed without an answer), vanish (a conversation on a search page is
     deleted right after the page is served, so its detail fetch finds a 404), job_fail (an export
@@ -61,6 +62,7 @@ class FaultRule:
     count: int | None = None
     path: str = ""  # only requests whose path starts with this
     method: str = ""  # only this HTTP method, when set
+    min_per_page: int = 0  # only requests asking for pages this large (query or search body), when set
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -95,13 +97,15 @@ class Faults:
             jitter = self._rng.uniform(-self.jitter_ms, self.jitter_ms) if self.jitter_ms else 0.0
         return max(0.0, self.latency_ms + jitter) / 1000
 
-    def pick(self, method: str, path: str, kinds: tuple[str, ...] = FAULT_KINDS) -> str | None:
+    def pick(self, method: str, path: str, kinds: tuple[str, ...] = FAULT_KINDS, per_page: int = 0) -> str | None:
         """The fault this request suffers, if any (counted rules are used up as they fire)."""
         with self._lock:
             for rule in self.rules:
                 if rule.kind not in kinds or not path.startswith(rule.path):
                     continue
                 if rule.method and rule.method != method:
+                    continue
+                if rule.min_per_page and per_page < rule.min_per_page:
                     continue
                 if rule.count is not None:
                     if rule.count > 0:
@@ -141,6 +145,7 @@ class Stats:
             self.by_route: Counter[str] = Counter()
             self.by_status: Counter[int] = Counter()
             self.faults: Counter[str] = Counter()
+            self.by_window: Counter[int] = Counter()  # API requests per rate-limit window (its start, unix s)
             self.in_flight = 0
             self.max_in_flight = 0  # most API requests being answered at once (the client's concurrency)
 
@@ -153,6 +158,10 @@ class Stats:
         with self._lock:
             self.in_flight -= 1
 
+    def count_window(self, start: int) -> None:
+        with self._lock:
+            self.by_window[start] += 1
+
     def record(self, route: str, status: int, fault: str | None = None) -> None:
         with self._lock:
             self.requests += 1
@@ -164,5 +173,6 @@ class Stats:
     def snapshot(self) -> dict:
         with self._lock:
             return {"requests": self.requests, "by_route": dict(self.by_route),
+                    "by_window": {str(k): v for k, v in sorted(self.by_window.items())},
                     "by_status": {str(k): v for k, v in self.by_status.items()}, "faults": dict(self.faults),
                     "max_in_flight": self.max_in_flight}

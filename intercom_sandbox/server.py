@@ -27,6 +27,18 @@ from .versions import DEFAULT_VERSION, VERSIONS, serves
 from .world import DRIFT_FIELD, World
 
 
+def asked_per_page(query: dict[str, str], body: bytes) -> int:
+    """The page size a request asks for (`per_page` in the query, or a search's pagination)."""
+    if query.get("per_page", "").isdigit():
+        return int(query["per_page"])
+    if body and b"per_page" in body:
+        try:
+            return int(decode(body)["pagination"]["per_page"])
+        except (ValueError, KeyError, TypeError):
+            return 0
+    return 0
+
+
 @dataclass
 class SandboxConfig:
     token: str = "sandbox-token"
@@ -133,8 +145,10 @@ class Sandbox:
             self.stats.record(route, 403)
             return error_reply(403, "token_unauthorized", "Not authorized to access resource")
         allowed, limit_headers = self.limiter.take()
+        self.stats.count_window(int(limit_headers["X-RateLimit-Reset"]) - self.limiter.window_seconds)
         delay = self.faults.delay_seconds()
-        fault = self.faults.pick(method, path, ("5xx", "429", "slow", "malformed", "drop"))
+        fault = self.faults.pick(method, path, ("5xx", "429", "404", "slow", "malformed", "drop"),
+                                 per_page=asked_per_page(query, body))
         if fault == "slow":
             delay += self.faults.slow_ms / 1000
         if delay:
@@ -148,6 +162,8 @@ class Sandbox:
                                 f"{self.limiter.window_seconds}_seconds")
             if fault == "429":
                 limit_headers["X-RateLimit-Remaining"] = "0"
+        elif fault == "404":
+            reply = error_reply(404, "not_found", "Resource Not Found")
         elif fault == "5xx":
             if path == "/companies/scroll" and query.get("scroll_param"):
                 self.api.abort_scroll()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intercom_sandbox.controls import RateLimiter
+from intercom_sandbox.controls import FaultRule, RateLimiter
 
 from .conftest import Client
 
@@ -67,3 +67,18 @@ def test_bad_json_body_is_400(client):
     response = client.session.post(client.sandbox.url + "/contacts/search", data=b"{nope",
                                    headers={"Content-Type": "application/json"})
     assert response.status_code == 400
+
+
+def test_a_404_fault_a_fault_for_large_pages_only_and_requests_per_window(make_sandbox):
+    sandbox = make_sandbox(rate_limit=1000)
+    client = Client(sandbox)
+    sandbox.faults.configure(rules=[FaultRule("404", probability=1.0, path="/admins/activity_logs"),
+                                    FaultRule("5xx", probability=1.0, path="/conversations/search", min_per_page=150)])
+    missing = client.post("/admins/activity_logs/search", {"query": {}})
+    assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "not_found"
+    query = {"query": {"field": "updated_at", "operator": ">", "value": 0}}
+    assert client.post("/conversations/search", {**query, "pagination": {"per_page": 150}}).status_code >= 500
+    assert client.post("/conversations/search", {**query, "pagination": {"per_page": 75}}).status_code == 200
+    assert client.get("/admins", per_page=150).status_code == 200  # another path: untouched
+    windows = sandbox.stats.snapshot()["by_window"]
+    assert sum(windows.values()) == 4 and all(int(start) % 10 == 0 for start in windows)
