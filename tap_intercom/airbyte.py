@@ -31,6 +31,7 @@ from singer_sdk.singerlib import RecordMessage, StateMessage
 
 from .cli import check_config, load_json_file
 from .errors import AuthError, ConfigError, ForbiddenError, IntercomError, TransientError
+from .run import StreamsFailed
 from .mechanics import parse_datetime, shared_http
 from .tap import TapIntercom
 from .writer import GATHER_BYTES, SingerWriter
@@ -147,6 +148,9 @@ def classify(exc: BaseException) -> tuple[str, str]:
     """(failure type, one-line message): config errors are the user's to fix, the rest are not."""
     if isinstance(exc, SourceError):
         return exc.failure_type, str(exc)
+    if isinstance(exc, StreamsFailed):  # transient when every failed stream's cause was
+        kinds = {classify(cause)[0] for cause in exc.errors.values()}
+        return (kinds.pop() if len(kinds) == 1 else "system_error"), str(exc)
     if isinstance(exc, (ConfigError, AuthError, ForbiddenError)):
         return "config_error", str(exc)
     if isinstance(exc, TransientError):

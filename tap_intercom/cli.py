@@ -63,6 +63,9 @@ def check_config(config: dict) -> None:
     concurrency = config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY)
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 64:
         raise ConfigError(f"max_concurrency must be a whole number from 1 to 64, got {concurrency!r}")
+    share = config.get("rate_limit_share", 1)
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share <= 1:
+        raise ConfigError(f"rate_limit_share must be a number above 0 and at most 1, got {share!r}")
     timeout = config.get("request_timeout", 120)
     if not isinstance(timeout, (int, float)) or timeout <= 0:
         raise ConfigError(f"request_timeout must be a positive number of seconds, got {timeout!r}")

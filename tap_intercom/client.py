@@ -7,6 +7,7 @@ from `X-RateLimit-*` headers is shared by everything the tap does.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import logging
@@ -22,7 +23,8 @@ import msgspec
 import requests
 import urllib3
 
-from .errors import AuthError, ConfigError, ForbiddenError, NotFoundError, RequestError, ServerError, TransientError
+from .errors import (AuthError, ConfigError, ForbiddenError, NotFoundError, PageFailedError, RequestError, ServerError,
+                     TransientError)
 
 REGION_HOSTS = {
     "us": "https://api.intercom.io",
@@ -87,10 +89,14 @@ class RateLimiter:
 
     WINDOW_SECONDS = 10.0
 
-    def __init__(self, clock=time.time, sleep=time.sleep) -> None:
+    def __init__(self, clock=time.time, sleep=time.sleep, share: float = 1.0) -> None:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        # `rate_limit_share`: the part of each window's budget this process may spend; the rest
+        # is left to the workspace's other clients (another pipeline, the company's own app)
+        self.share = share
+        self.started_in_window = 0  # our own starts since Intercom's window began
         self.limit: int | None = None  # the window's budget, once Intercom has said it
         self.remaining: int | None = None  # requests left in the window, our own starts counted
         self.reset_at: float = 0.0
@@ -102,9 +108,10 @@ class RateLimiter:
     def _reserve(self, now: float) -> tuple[float, bool]:
         """(seconds to wait, whether a start was reserved); without one, wait and ask again."""
         if now >= self.reset_at and self.limit is not None:
-            # A new window: the full budget, less what is still in flight (until an answer says).
+            # A new window: our budget, less what is still in flight (until an answer says).
             self.reset_at = now + self.WINDOW_SECONDS
-            self.remaining = self.limit - self.in_flight
+            self.started_in_window = self.in_flight
+            self.remaining = self.allowed - self.in_flight
             self._next_start = now
         if self.remaining is None or now >= self.reset_at:
             # Budget unknown: one request at a time until the first answer tells it (or shows
@@ -116,7 +123,13 @@ class RateLimiter:
         start = max(now, self._next_start)
         self._next_start = start + spacing
         self.remaining -= 1
+        self.started_in_window += 1
         return start - now, True
+
+    @property
+    def allowed(self) -> int:
+        """The requests this process may start per window: its share of Intercom's limit."""
+        return max(1, int((self.limit or 0) * self.share))
 
     def acquire(self) -> None:
         while True:
@@ -146,11 +159,12 @@ class RateLimiter:
                 return  # an answer from a window that has ended
             left = remaining - self.in_flight  # requests Intercom has not counted yet will use these
             if self.remaining is None or abs(reset_at - self.reset_at) > 0.5:
-                # Intercom's window, not our estimate of it
-                self.reset_at, self.remaining = reset_at, left
+                # Intercom's window, not our estimate of it: what is in flight counts in it
+                self.reset_at, self.started_in_window = reset_at, self.in_flight
+                self.remaining = min(left, self.allowed - self.in_flight)
                 self._next_start = 0.0
             else:
-                self.remaining = min(self.remaining, left)
+                self.remaining = min(self.remaining, left, self.allowed - self.started_in_window)
 
     def exhausted_until(self, reset_at: float | None) -> float:
         """After a 429: no budget left until the reset; returns the seconds to wait."""
@@ -161,15 +175,42 @@ class RateLimiter:
             return wait
 
 
+class RequestStats:
+    """Requests, error retries and 429 waits, per stream (None: the tap's own, e.g. discovery)."""
+
+    KINDS = ("requests", "retries", "rate_limit_waits")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_stream: dict[str | None, dict[str, int]] = {}
+
+    def count(self, stream: str | None, kind: str) -> None:
+        with self._lock:
+            counts = self.by_stream.setdefault(stream, dict.fromkeys(self.KINDS, 0))
+            counts[kind] += 1
+
+    def of(self, stream: str | None) -> dict[str, int]:
+        with self._lock:
+            return dict(self.by_stream.get(stream) or dict.fromkeys(self.KINDS, 0))
+
+    def total(self, kind: str) -> int:
+        with self._lock:
+            return sum(counts[kind] for counts in self.by_stream.values())
+
+
 class IntercomHttp:
-    """Sends every request of the tap. Thread-safe: workers share it."""
+    """Sends every request of the tap. Thread-safe: workers share it. `for_stream(name)` is the
+    same policy (one pool, one rate-limit budget) counting its requests for that stream."""
+
+    stream: str | None = None
 
     def __init__(self, config: dict, logger: logging.Logger) -> None:
         self.base_url = resolve_base_url(config)
         self._origin = origin(self.base_url)
         self.logger = logger
         self.timeout = float(config.get("request_timeout") or 120)
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(share=float(config.get("rate_limit_share") or 1.0))
+        self.stats = RequestStats()
         # requests builds the requests (the SDK hands them over that way); urllib3, under it,
         # sends them: requests' own sending costs twice the CPU per request, and a sync makes
         # one request per conversation.
@@ -193,8 +234,15 @@ class IntercomHttp:
                                      raise_on_redirect=False),
         }
         self.pool = urllib3.ProxyManager(proxy, **pool_options) if proxy else urllib3.PoolManager(**pool_options)
-        self.requests_sent = 0
-        self.rate_limited = 0
+
+    def for_stream(self, name: str) -> IntercomHttp:
+        view = copy.copy(self)  # shares the pool, the limiter and the stats
+        view.stream = name
+        return view
+
+    @property
+    def requests_sent(self) -> int:
+        return self.stats.total("requests")
 
     def check_origin(self, url: str) -> str:
         """A `pages.next` URL is followed only on the API's own origin (the token goes with it)."""
@@ -205,9 +253,9 @@ class IntercomHttp:
     def get(self, path: str, params: dict | None = None, *, retry_errors: bool = True) -> Any:
         return self.request("GET", self.base_url + path, params=params, retry_errors=retry_errors).intercom_json
 
-    def post(self, path: str, body: dict) -> Any:
+    def post(self, path: str, body: dict, *, tries: int | None = None) -> Any:
         return self.request("POST", self.base_url + path, body=json.dumps(body).encode(),
-                            headers={"Content-Type": "application/json"}).intercom_json
+                            headers={"Content-Type": "application/json"}, tries=tries).intercom_json
 
     def download(self, url: str) -> bytes:
         """The body of an export file (an absolute URL on the API's origin), retried when cut off."""
@@ -220,13 +268,15 @@ class IntercomHttp:
                             headers=prepared.headers, **options)
 
     def request(self, method: str, url: str, *, params: dict | None = None, body: bytes | str | None = None,
-                headers: Any = None, retry_errors: bool = True, expect_json: bool = True) -> Answer:
+                headers: Any = None, retry_errors: bool = True, expect_json: bool = True,
+                tries: int | None = None) -> Answer:
         """The answer, its JSON body parsed as `answer.intercom_json`; raises the tap's errors.
 
         With retry_errors=False a 5xx, a lost answer or a broken body raises ServerError at
         once: a scroll page whose answer was lost may have been served already (the scroll moved
         on), so it cannot be asked for again, only the scroll restarted. 429s are still waited
-        out: Intercom serves nothing with them.
+        out: Intercom serves nothing with them. With `tries`, the request fails with
+        PageFailedError after that many failures, for the caller to ask differently.
         """
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
@@ -242,7 +292,7 @@ class IntercomHttp:
                 self.limiter.observe(None)
                 problem = f"{connection_problem(exc)} on {method} {urlsplit(url).netloc}{path}"
             else:
-                self.requests_sent += 1
+                self.stats.count(self.stream, "requests")
                 self.limiter.observe(response.headers)
                 status = response.status_code
                 if status == 429 and "export job" in error_text(response):
@@ -251,7 +301,7 @@ class IntercomHttp:
                                        error_codes(response))
                 if status == 429:
                     rate_waits += 1
-                    self.rate_limited += 1
+                    self.stats.count(self.stream, "rate_limit_waits")
                     if rate_waits > MAX_RATE_LIMIT_WAITS:
                         raise TransientError(f"still rate limited after {MAX_RATE_LIMIT_WAITS} waits on {path}")
                     # The next acquire() waits for the window to reset.
@@ -282,8 +332,11 @@ class IntercomHttp:
             if not retry_errors:
                 raise ServerError(f"{problem} (not retried)")
             errors += 1
+            if tries is not None and errors >= tries:  # the caller changes the request (a smaller page)
+                raise PageFailedError(f"{problem}, {errors} times")
             if errors >= MAX_ERROR_TRIES:
                 raise TransientError(f"giving up after {errors} tries: {problem}")
+            self.stats.count(self.stream, "retries")
             wait = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (errors - 1)))
             self.logger.warning("Retrying in %.1fs (try %d of %d): %s", wait, errors + 1, MAX_ERROR_TRIES, problem)
             time.sleep(wait)

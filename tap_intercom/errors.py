@@ -42,3 +42,7 @@ class TransientError(IntercomError):
 
 class UnexpectedAnswerError(IntercomError):
     """A 200 whose body is not what the endpoint answers (a list answer without its list)."""
+
+
+class PageFailedError(TransientError):
+    """A page failed (5xx, timeout, broken answer) as many times as its caller allowed."""

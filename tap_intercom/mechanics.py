@@ -36,7 +36,9 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 
 from . import attributes
 from .client import IntercomHttp
-from .errors import ForbiddenError, NotFoundError, RequestError, ServerError, TransientError, UnexpectedAnswerError
+from .errors import (ForbiddenError, NotFoundError, PageFailedError, RequestError, ServerError, TransientError,
+                     UnexpectedAnswerError)
+from .progress import Progress
 from .records import compile_transform
 from .slices import walk_side_by_side
 from .widening import Path as SchemaPath
@@ -199,6 +201,8 @@ class IntercomStream(RESTStream):
         for child in versioned_children:
             child._stream_version = self._initialized_at // 1000  # the version their records carry
         super().sync(context)  # sets this stream's own version when it is versioned
+        if self.parent_stream_type is None:
+            self.progress.finish()
         for child in self.child_streams:
             if isinstance(child, DetailChildStream):
                 child.finish_metrics()
@@ -208,9 +212,9 @@ class IntercomStream(RESTStream):
             stream._write_activate_version_message(stream._stream_version)
             stream._activation_due = False
 
-    @property
+    @cached_property
     def http(self) -> IntercomHttp:
-        return shared_http(self._tap)
+        return shared_http(self._tap).for_stream(self.name)  # its requests counted for this stream
 
     @property
     def url_base(self) -> str:
@@ -301,9 +305,20 @@ class IntercomStream(RESTStream):
     def _deselects_properties(self) -> bool:
         return not all(self.mask.values())
 
+    records_written = 0  # for the run summary (the SDK's counter is logged, not kept)
+
+    @cached_property
+    def progress(self) -> Progress:
+        """Records done of the total Intercom announced; a child's records are told in its parent's line."""
+        return Progress(self.name, self.logger,
+                        children=lambda: {c.name: c.records_written for c in self.child_streams if c.selected})
+
     def _generate_record_messages(self, record: dict):
         # As the SDK's, minus its walk over every record for deselected properties when the
         # catalog deselects none (the usual case), and minus type conformance (done above).
+        self.records_written += 1
+        if self.parent_stream_type is None:
+            self.progress.advance()
         if self._deselects_properties:
             pop_deselected_record_properties(record, self.schema, self.mask)
         for stream_map in self.stream_maps:
@@ -406,6 +421,17 @@ class PageNumberStream(IntercomStream):
     def get_url_params(self, context, next_page_token):
         return {"page": next_page_token or 1, "per_page": self.page_size, **self.extra_params}
 
+    def parse_response(self, response) -> Iterable[dict]:
+        body = response.intercom_json
+        if self.parent_stream_type is None and self.progress.total is None:
+            pages = body.get("pages") if isinstance(body.get("pages"), dict) else body
+            total, page_count = body.get("total_count"), pages.get("total_pages")
+            if isinstance(total, int):
+                self.progress.expect(total)
+            elif isinstance(page_count, int):
+                self.progress.expect(page_count * self.page_size)  # at most; the last page may be short
+        yield from self.records_in(body)
+
 
 class WindowedStream(IntercomStream):
     """Incremental on `updated_at` within a window frozen when the sync starts.
@@ -461,14 +487,45 @@ class SearchStream(WindowedStream):
     def is_sorted(self) -> bool:
         return not self._sliced
 
-    def search_body(self, first: int, last: int, cursor: str | None = None) -> dict:
+    # A large search page (150 conversations, each with its company) is the answer that times
+    # out or comes back 502/504 in real workspaces: after two failures the page is asked for
+    # at half the size (down to 10), and the size grows back once pages succeed again. The
+    # cursor is a keyset position, so a smaller page skips nothing and repeats nothing.
+    SHRINK_AFTER_FAILURES = 2
+    SMALLEST_PAGE = 10
+    GROW_AFTER_SUCCESSES = 3
+    _shrunk_page: int | None = None
+    _successes = 0
+
+    def search_page(self, first: int, last: int, cursor: str | None) -> dict:
+        while True:
+            size = self._shrunk_page or self.page_size
+            can_shrink = size > self.SMALLEST_PAGE
+            try:
+                page = self.http.post(self.path, self.search_body(first, last, cursor, size),
+                                      tries=self.SHRINK_AFTER_FAILURES if can_shrink else None)
+            except PageFailedError as exc:
+                smaller = max(self.SMALLEST_PAGE, size // 2)
+                self._shrunk_page, self._successes = smaller, 0
+                self.logger.warning("Stream '%s': a page of %d failed (%s); asking for %d per page",
+                                    self.name, size, exc, smaller)
+                continue
+            if self._shrunk_page is not None:
+                self._successes += 1
+                if self._successes >= self.GROW_AFTER_SUCCESSES:
+                    larger = min(self.page_size, self._shrunk_page * 2)
+                    self._shrunk_page, self._successes = (None if larger >= self.page_size else larger), 0
+                    self.logger.info("Stream '%s': pages succeed again; asking for %d per page", self.name, larger)
+            return page
+
+    def search_body(self, first: int, last: int, cursor: str | None = None, size: int | None = None) -> dict:
         """The query for records updated in [first, last] (exact seconds)."""
         if self.day_grain_dates:
             # `>` X matches from the day after X; `<` Y matches before Y's day.
             lower, upper = max(0, first - 2 * DAY), last + 2 * DAY
         else:
             lower, upper = first, last  # here `>` and `<` include the bound
-        pagination: dict[str, Any] = {"per_page": self.page_size}
+        pagination: dict[str, Any] = {"per_page": size or self.page_size}
         if cursor:
             pagination["starting_after"] = cursor
         return {
@@ -484,7 +541,7 @@ class SearchStream(WindowedStream):
         """The answers of one cursor walk over [first, last]."""
         cursor = None
         while True:
-            page = self.http.post(self.path, self.search_body(first, last, cursor))
+            page = self.search_page(first, last, cursor)
             yield page
             cursor = next_cursor(page)
             if not cursor:
@@ -494,6 +551,9 @@ class SearchStream(WindowedStream):
         first, last = self.window
         pages = self.search_pages(first, last)
         head = next(pages)
+        if isinstance(head.get("total_count"), int) and self.parent_stream_type is None:
+            # the whole window's count; time slices, searched side by side, add up to it
+            self.progress.expect(head["total_count"])
         slices = self.slices(head, first, last)
         if not slices:
             for page in itertools.chain([head], pages):
@@ -564,6 +624,8 @@ class ScrollStream(IntercomStream):
 
     def _scroll(self) -> Iterable[dict]:
         page = self._first_page()
+        if isinstance(page.get("total_count"), int) and self.progress.total is None:
+            self.progress.expect(page["total_count"])  # once: a restarted scroll announces it again
         while records := self.records_in(page):
             yield from records
             page = self.http.get(self.scroll_path, {"scroll_param": page["scroll_param"]},

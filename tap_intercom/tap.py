@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import TapCapabilities
 
 from .mechanics import API_VERSIONS, DEFAULT_API_VERSION, DEFAULT_MAX_CONCURRENCY, for_api_version
+from .run import IsolatingTap
 from .streams import conversations, exports, knowledge, people, tickets, workspace
 from .writer import SingerWriter
 
 
-class TapIntercom(Tap):
+class TapIntercom(IsolatingTap):
+    """Intercom: contacts, companies, conversations and their parts, tickets, admins, teams, tags,
+    segments, notes, events, articles, help center and more, incremental where Intercom allows."""
+
     name = "tap-intercom"
+    capabilities = [*IsolatingTap.capabilities, TapCapabilities.TEST]  # `--test`; `meltano config … test`
     message_writer_class = SingerWriter  # msgspec: several times faster than the json module, same Singer lines
 
     config_jsonschema = th.PropertiesList(
@@ -39,6 +44,13 @@ class TapIntercom(Tap):
                     description="Requests in flight at once: the per-parent children (conversation parts, "
                                 "ticket details, notes …), and a quarter as many time slices of a long search "
                                 "window. All share one rate-limit budget; 1 = one request at a time, in order."),
+        th.Property("rate_limit_share", th.NumberType, default=1,
+                    description="The fraction (0 < x ≤ 1) of Intercom's per-window budget (X-RateLimit-Limit) this "
+                                "sync may spend, whatever max_concurrency: leave the rest to the workspace's other "
+                                "clients."),
+        th.Property("fail_fast", th.BooleanType, default=False,
+                    description="Stop at the first stream that fails. By default the other streams go on and the "
+                                "run fails at the end, naming each failed stream."),
         th.Property("request_timeout", th.NumberType, default=120,
                     description="Seconds before a request is abandoned and retried."),
         th.Property("user_agent", th.StringType, default="tap-intercom",
