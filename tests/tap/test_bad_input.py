@@ -82,5 +82,6 @@ def test_unknown_custom_object_type_is_one_clear_line(make_sandbox, tmp_path):
     result = run_cli(tmp_path, config, "--catalog", str(tmp_path / "catalog.json"))
     assert result.returncode != 0
     final = [line for line in result.stderr.splitlines() if line.strip()][-1]
-    assert final.startswith("tap-intercom: error: Intercom answered 404 on /custom_object_instances/Nope")
+    assert final.startswith("tap-intercom: error: 1 stream(s) failed: custom_object_nope (Intercom answered 404 "
+                            "on /custom_object_instances/Nope")
     assert "Traceback" not in result.stderr
