@@ -109,7 +109,7 @@ class IsolatingTap(Tap):
             raise StreamsFailed(failures)
 
     def _report(self, stream, seconds: float, failure: str | None, reports: dict[str, StreamReport]) -> None:
-        stats = getattr(self, "_intercom_http", None)
+        http = getattr(self, "_intercom_http", None)  # made on the first request
         for member in family(stream):
             if not member.selected:
                 continue
@@ -117,7 +117,7 @@ class IsolatingTap(Tap):
                 outcome = FAILED if member is stream else PARENT_FAILED
             else:
                 outcome = FORBIDDEN if getattr(member, "forbidden", False) else COMPLETE
-            counts = stats.stats.of(member.name) if stats is not None else {}
+            counts = http.stats.of(member.name) if http is not None else {}
             reports[member.name] = StreamReport(
                 member.name, outcome, getattr(member, "records_written", 0), counts.get("requests", 0),
                 counts.get("retries", 0), counts.get("rate_limit_waits", 0),
