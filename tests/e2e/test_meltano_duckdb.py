@@ -12,13 +12,13 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ..tap.conftest import discovered_catalog
 from ..tap.test_every_stream import full_config, stream_keys
 from .test_meltano_postgres import ROOT, meltano
 
-duckdb = pytest.importorskip("duckdb")
 
 # Streams whose sync is incremental, with their children: after changes they must hold exactly
 # the new truth. (Full-table streams would also keep rows deleted in Intercom: target-duckdb
