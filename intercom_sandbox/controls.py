@@ -6,6 +6,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 WINDOW_SECONDS = 10
@@ -97,15 +98,17 @@ class Faults:
             jitter = self._rng.uniform(-self.jitter_ms, self.jitter_ms) if self.jitter_ms else 0.0
         return max(0.0, self.latency_ms + jitter) / 1000
 
-    def pick(self, method: str, path: str, kinds: tuple[str, ...] = FAULT_KINDS, per_page: int = 0) -> str | None:
-        """The fault this request suffers, if any (counted rules are used up as they fire)."""
+    def pick(self, method: str, path: str, kinds: tuple[str, ...] = FAULT_KINDS,
+             per_page: Callable[[], int] = lambda: 0) -> str | None:
+        """The fault this request suffers, if any (counted rules are used up as they fire);
+        `per_page()` gives the page size asked for, read only for a rule that needs it."""
         with self._lock:
             for rule in self.rules:
                 if rule.kind not in kinds or not path.startswith(rule.path):
                     continue
                 if rule.method and rule.method != method:
                     continue
-                if rule.min_per_page and per_page < rule.min_per_page:
+                if rule.min_per_page and per_page() < rule.min_per_page:
                     continue
                 if rule.count is not None:
                     if rule.count > 0:

@@ -148,7 +148,7 @@ class Sandbox:
         self.stats.count_window(int(limit_headers["X-RateLimit-Reset"]) - self.limiter.window_seconds)
         delay = self.faults.delay_seconds()
         fault = self.faults.pick(method, path, ("5xx", "429", "404", "slow", "malformed", "drop"),
-                                 per_page=asked_per_page(query, body))
+                                 per_page=lambda: asked_per_page(query, body))
         if fault == "slow":
             delay += self.faults.slow_ms / 1000
         if delay:

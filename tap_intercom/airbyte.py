@@ -31,7 +31,7 @@ from singer_sdk.singerlib import RecordMessage, StateMessage
 
 from .cli import check_config, load_json_file
 from .errors import AuthError, ConfigError, ForbiddenError, IntercomError, TransientError
-from .run import StreamsFailed
+from .run import StreamsFailed, family
 from .mechanics import parse_datetime, shared_http
 from .tap import TapIntercom
 from .writer import GATHER_BYTES, SingerWriter
@@ -300,10 +300,6 @@ def earliest_bookmark(copies: list[dict]) -> dict | None:
         return min(copies, key=lambda c: parse_datetime(str(c["replication_key_value"])))
     except (KeyError, TypeError, ValueError):
         return None
-
-
-def family(stream) -> list:
-    return [stream, *(d for child in stream.child_streams for d in family(child))]
 
 
 def with_statuses(tap: TapIntercom, stream, output: AirbyteOutput) -> Callable:

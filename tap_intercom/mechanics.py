@@ -518,14 +518,14 @@ class SearchStream(WindowedStream):
                     self.logger.info("Stream '%s': pages succeed again; asking for %d per page", self.name, larger)
             return page
 
-    def search_body(self, first: int, last: int, cursor: str | None = None, size: int | None = None) -> dict:
+    def search_body(self, first: int, last: int, cursor: str | None, size: int) -> dict:
         """The query for records updated in [first, last] (exact seconds)."""
         if self.day_grain_dates:
             # `>` X matches from the day after X; `<` Y matches before Y's day.
             lower, upper = max(0, first - 2 * DAY), last + 2 * DAY
         else:
             lower, upper = first, last  # here `>` and `<` include the bound
-        pagination: dict[str, Any] = {"per_page": size or self.page_size}
+        pagination: dict[str, Any] = {"per_page": size}
         if cursor:
             pagination["starting_after"] = cursor
         return {

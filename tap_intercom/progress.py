@@ -27,16 +27,14 @@ def duration(seconds: float) -> str:
 class Progress:
     """Records done of a stream (parents done, for the children they carry)."""
 
-    def __init__(self, name: str, logger: logging.Logger, *, children=dict, clock=time.monotonic,
-                 interval: float | None = None) -> None:
+    def __init__(self, name: str, logger: logging.Logger, *, children=dict) -> None:
         self.name = name
         self.logger = logger
-        self._clock = clock
-        self.interval = float(os.environ.get("TAP_INTERCOM_PROGRESS_SECONDS", "10")) if interval is None else interval
+        self.interval = float(os.environ.get("TAP_INTERCOM_PROGRESS_SECONDS", "10"))
         self.total: int | None = None
         self.done = 0
         self.children = children  # () → {child stream: its records}, told in the parent's line
-        self._started = clock()
+        self._started = time.monotonic()
         self._last_line = self._started
         self._lock = threading.Lock()
 
@@ -47,7 +45,7 @@ class Progress:
 
     def advance(self, count: int = 1) -> None:
         self.done += count
-        now = self._clock()
+        now = time.monotonic()
         if self.total is not None and now - self._last_line >= self.interval:
             self._last_line = now
             self.logger.info("%s", self.line(now))
@@ -70,4 +68,4 @@ class Progress:
     def finish(self) -> None:
         """The last line, at 100%: what was announced may include records outside the window."""
         if self.total is not None:
-            self.logger.info("%s", self.line(self._clock(), final=True))
+            self.logger.info("%s", self.line(time.monotonic(), final=True))

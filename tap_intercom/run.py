@@ -56,7 +56,6 @@ class StreamReport:
     retries: int = 0
     rate_limit_waits: int = 0
     seconds: float = 0.0
-    reason: str = ""
 
 
 def family(stream) -> list:
@@ -97,8 +96,7 @@ class IsolatingTap(Tap):
                     self.logger.error("Stream '%s' failed, going on with the others: %s", stream.name, one_line(exc))
                     # the bookmarks as last safely written; an unfinished backfill's marker is not one
                     self._state_writer.write_state(self.state)
-                failure = failures.get(stream.name)
-                self._report(stream, time.monotonic() - started, failure and one_line(failure), reports)
+                self._report(stream, time.monotonic() - started, stream.name in failures, reports)
         finally:
             for stream in self.streams.values():
                 stream.log_sync_costs()
@@ -108,12 +106,12 @@ class IsolatingTap(Tap):
                 self.logger.error("FAILED stream '%s': %s", name, one_line(exc))
             raise StreamsFailed(failures)
 
-    def _report(self, stream, seconds: float, failure: str | None, reports: dict[str, StreamReport]) -> None:
+    def _report(self, stream, seconds: float, failed: bool, reports: dict[str, StreamReport]) -> None:
         http = getattr(self, "_intercom_http", None)  # made on the first request
         for member in family(stream):
             if not member.selected:
                 continue
-            if failure is not None:
+            if failed:
                 outcome = FAILED if member is stream else PARENT_FAILED
             else:
                 outcome = FORBIDDEN if getattr(member, "forbidden", False) else COMPLETE
@@ -121,7 +119,7 @@ class IsolatingTap(Tap):
             reports[member.name] = StreamReport(
                 member.name, outcome, getattr(member, "records_written", 0), counts.get("requests", 0),
                 counts.get("retries", 0), counts.get("rate_limit_waits", 0),
-                seconds if member is stream else 0.0, failure or "")
+                seconds if member is stream else 0.0)
 
     def _log_summary(self, reports: dict[str, StreamReport]) -> None:
         for stream in self.streams.values():

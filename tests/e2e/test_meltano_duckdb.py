@@ -5,7 +5,6 @@ row fails here), and an incremental run after changes leaves exactly the new gro
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import uuid
@@ -17,7 +16,7 @@ import pytest
 
 from ..tap.conftest import discovered_catalog
 from ..tap.test_every_stream import full_config, stream_keys
-from .test_meltano_postgres import ROOT, meltano
+from .test_meltano_postgres import ROOT, meltano, meltano_env
 
 
 # Streams whose sync is incremental, with their children: after changes they must hold exactly
@@ -74,9 +73,8 @@ def test_meltano_run_lands_exactly_the_ground_truth_in_duckdb(tmp_path, make_san
     sandbox = make_sandbox(contacts=300, companies=80, conversations=120, export_job_seconds=0.05)
     keys = stream_keys(discovered_catalog(tmp_path, full_config(sandbox)))
     db = tmp_path / "intercom.duckdb"
-    env = {**os.environ, "INTERCOM_SANDBOX_URL": sandbox.url, "TARGET_DUCKDB_FILEPATH": str(db),
-           "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "TAP_INTERCOM_EXPORT_POLL_SECONDS": "0.05",
-           "MELTANO_RUN_STATE_ID_SUFFIX": f"test-{uuid.uuid4().hex[:8]}"}
+    env = meltano_env(sandbox, TARGET_DUCKDB_FILEPATH=str(db), TAP_INTERCOM_EXPORT_POLL_SECONDS="0.05",
+                      MELTANO_RUN_STATE_ID_SUFFIX=f"test-{uuid.uuid4().hex[:8]}")
     meltano("install", env=env)
     first = meltano("--environment=sandbox", "run", "tap-intercom", "target-duckdb", "--full-refresh", env=env)
     assert mismatches(db, sandbox, keys, sorted(keys)) == []

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
-from .test_meltano_postgres import MELTANO, ROOT, meltano
+from .test_meltano_postgres import MELTANO, ROOT, meltano, meltano_env
 
 
 @pytest.mark.slow
 def test_meltano_config_test_succeeds_and_a_bad_token_fails_with_one_line(make_sandbox):
     sandbox = make_sandbox()
-    env = {**os.environ, "INTERCOM_SANDBOX_URL": sandbox.url, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = meltano_env(sandbox)
     meltano("install", "extractor", "tap-intercom", env=env)
     good = meltano("--environment=sandbox", "config", "test", "tap-intercom", env=env)
     assert "Plugin configuration is valid" in good.stdout + good.stderr

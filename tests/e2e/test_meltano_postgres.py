@@ -40,6 +40,12 @@ def postgres():
     connection.close()
 
 
+def meltano_env(sandbox, **settings: str) -> dict:
+    """The environment of a Meltano run against `sandbox` (its `sandbox` environment), plus `settings`."""
+    return {**os.environ, "INTERCOM_SANDBOX_URL": sandbox.url, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **settings}
+
+
 def meltano(*args: str, env: dict) -> subprocess.CompletedProcess:
     result = subprocess.run([MELTANO, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, f"meltano {' '.join(args)} failed:\n{result.stderr[-4000:]}"
@@ -50,9 +56,8 @@ def meltano(*args: str, env: dict) -> subprocess.CompletedProcess:
 def test_meltano_run_loads_the_sandbox_into_postgres(make_sandbox, postgres):
     sandbox = make_sandbox(contacts=150, companies=60, conversations=40, export_job_seconds=0.05)
     schema = f"intercom_e2e_{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "INTERCOM_SANDBOX_URL": sandbox.url, "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-           "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "TAP_INTERCOM_SCROLL_EXISTS_WAIT_SECONDS": "1",
-           "TAP_INTERCOM_EXPORT_POLL_SECONDS": "0.05"}
+    env = meltano_env(sandbox, TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema, TAP_INTERCOM_SCROLL_EXISTS_WAIT_SECONDS="1",
+                      TAP_INTERCOM_EXPORT_POLL_SECONDS="0.05")
     meltano("install", env=env)
     meltano("--environment=sandbox", "run", "tap-intercom", "target-postgres", "--full-refresh", env=env)
     cursor = postgres.cursor()
@@ -91,10 +96,9 @@ def test_flattened_custom_attributes_are_typed_columns_and_drift_becomes_a_colum
     sandbox = make_sandbox(contacts=120, companies=40, conversations=40)
     drifted = sandbox.drift(kinds=("contacts",))["contacts"]
     schema = f"intercom_e2e_{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "INTERCOM_SANDBOX_URL": sandbox.url, "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-           "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "TAP_INTERCOM_FLATTENING_ENABLED": "true", "TAP_INTERCOM_FLATTENING_MAX_DEPTH": "1",
-           "TAP_INTERCOM__SELECT": '["admins.*", "contacts.*", "companies.*", "conversations.*"]'}
+    env = meltano_env(sandbox, TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=schema, TAP_INTERCOM_FLATTENING_ENABLED="true",
+                      TAP_INTERCOM_FLATTENING_MAX_DEPTH="1",
+                      TAP_INTERCOM__SELECT='["admins.*", "contacts.*", "companies.*", "conversations.*"]')
     meltano("install", env=env)
     meltano("--environment=sandbox", "run", "tap-intercom", "target-postgres", "--full-refresh", env=env)
     cursor = postgres.cursor()
